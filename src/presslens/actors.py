@@ -1,0 +1,437 @@
+"""The actors stage: entity mentions, repaired by rules, grouped into the article's actors.
+
+spaCy's statistical NER is the starting point. Its known failures on political news are
+repaired here: acronyms it does not tag (IRGC), editorial brackets ("[Massoud] Rajavi"),
+two-word person names tagged ORG ("Maryam Rajavi"), headline words glued to a name ("MEK
+Influence"), and "pro-"/"the" at the edges. Mentions are then merged within the article:
+full name and surname, title and name, acronym and expansion. Two people who share a
+surname stay two actors; a bare surname goes to the nearest full name before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from presslens.document import Actor, ActorKind, Document, EntityMention, Role
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+ACTOR_KINDS: dict[str, ActorKind] = {
+    "PERSON": "person",
+    "ORG": "organisation",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+    "NORP": "group",
+}
+
+# Words that make a name an organisation's, never a person's.
+ORG_WORDS = frozenset(
+    """agency alliance army assembly association authority bank board bureau caucus center centre
+    channel church club coalition college command commission committee company congress corps
+    council court department embassy faction forces foundation front fund government group guard
+    guards institute league media ministry movement network news office organisation organization
+    parliament party police post press radio regime resistance senate service society tribune times
+    tv union university""".split()
+)
+
+# Honorifics and titles that stand before a name and are not part of it.
+HONORIFICS = frozenset(
+    """mr mr. mrs mrs. ms ms. miss dr dr. prof prof. sir dame lord lady sen sen. rep rep. gov gov.
+    gen gen. col col. lt lt. sgt sgt. capt capt. president senator governor minister ayatollah sheikh
+    imam judge justice secretary ambassador chancellor premier king queen prince princess pope
+    cardinal bishop rev rev. father general""".split()
+)
+
+# All-capital words that are not names of organisations.
+NOT_ACRONYMS = frozenset(
+    """I A AM PM OK TV GMT UTC EST EDT PST BST CET ID II III IV VI VII VIII IX XI XII PDF DNA FAQ USD
+    EUR GBP CEO CFO COO CTO MP MPS VIP PR PS NB AD BC HTML URL RSS LIVE NEWS UPDATE BREAKING VIDEO
+    WATCH PHOTOS READ MORE NOT ALL NO YES THE AND OR OF AN TO IN ON AT BY IT IS""".split()
+)
+
+PLACE_ACRONYMS = {"US", "USA", "UK", "UAE", "DPRK", "PRC", "ROK", "DRC", "U.S.", "U.K.", "U.S.A."}
+
+# Common names of the same country, so that "U.S." and "United States" are one actor.
+PLACE_ALIASES = {
+    "us": "United States",
+    "u.s.": "United States",
+    "u.s": "United States",
+    "usa": "United States",
+    "u.s.a.": "United States",
+    "america": "United States",
+    "united states": "United States",
+    "united states of america": "United States",
+    "uk": "United Kingdom",
+    "u.k.": "United Kingdom",
+    "britain": "United Kingdom",
+    "great britain": "United Kingdom",
+    "united kingdom": "United Kingdom",
+}
+
+SPEECH_VERBS = frozenset(
+    """say tell state add claim warn stipulate argue insist announce declare note explain write report
+    suggest accuse deny admit acknowledge confirm believe think allege assert maintain stress tweet
+    respond reply urge ask call""".split()
+)
+
+_ACRONYM = re.compile(r"^(?:[A-Z][A-Z0-9&]{1,7}|(?:[A-Z]\.){2,4})$")
+_EDGE_PREFIX = re.compile(r"^(?:(?:the|The|a|an)\s+|[\"“”‘’'(\[]+|(?:pro|anti|ex|non|post|pre)-(?=[A-Z]))+")
+_EDGE_SUFFIX = re.compile(r"(?:[\"“”‘’')\],.;:!?]+|['’]s?)$")
+_BRACKETED_NAME = re.compile(r"\[([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*)\]\s+([A-Z][\w’'-]+)")
+_FUNCTION_WORDS = frozenset({"of", "the", "and", "for", "in", "on", "de", "e", "al", "el", "&"})
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    label: str
+    origin: str = "ner"
+    name: str = ""  # normalised form used for merging
+    tokens: list[Token] = field(default_factory=list)
+    acronym_of: int | None = None  # index of the mention this acronym spells out
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop articles, quote marks, brackets and possessives at the edges of a mention."""
+    while True:
+        span = text[start:end]
+        prefix = _EDGE_PREFIX.match(span)
+        suffix = _EDGE_SUFFIX.search(span)
+        if prefix and prefix.end() < len(span):
+            start += prefix.end()
+        elif suffix and suffix.start() > 0 and not span.endswith("."):
+            end -= len(span) - suffix.start()
+        elif suffix and suffix.start() > 0 and span.endswith(".") and not re.search(r"\b[A-Z]\.$", span):
+            end -= 1
+        else:
+            break
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+    return start, end
+
+
+def _normalise(name: str) -> str:
+    name = name.replace("’", "'").replace("[", "").replace("]", "")
+    return re.sub(r"\s+", " ", name).strip()
+
+
+def _initials(name: str) -> str:
+    words = re.findall(r"[\w'-]+", name)
+    return "".join(w[0] for w in words if w.lower() not in _FUNCTION_WORDS and w[0].isupper()).upper()
+
+
+def _tokens(parsed: Doc, start: int, end: int) -> list[Token]:
+    span = parsed.char_span(start, end, alignment_mode="expand")
+    return list(span) if span is not None else []
+
+
+def _is_acronym_token(token: Token) -> bool:
+    text = token.text
+    if text in NOT_ACRONYMS or not _ACRONYM.match(text):
+        return False
+    # A line in capitals is a shouted headline, not a string of acronyms.
+    line_start = token.doc.text.rfind("\n", 0, token.idx) + 1
+    line_end = token.doc.text.find("\n", token.idx)
+    line = token.doc.text[line_start : line_end if line_end >= 0 else None]
+    letters = [c for c in line if c.isalpha()]
+    return not (letters and sum(c.isupper() for c in letters) / len(letters) > 0.6 and len(letters) > 12)
+
+
+def _ner_mentions(parsed: Doc, text: str) -> list[Mention]:
+    mentions = []
+    for ent in parsed.ents:
+        start, end = ent.start_char, ent.end_char
+        if ent.label_ in ACTOR_KINDS:
+            start, end = _trim(text, start, end)
+        if start >= end:
+            continue
+        mentions.append(Mention(start, end, ent.label_, "ner", tokens=_tokens(parsed, start, end)))
+    return mentions
+
+
+def _overlaps(mention: Mention, others: list[Mention]) -> bool:
+    return any(m.start < mention.end and mention.start < m.end for m in others)
+
+
+def _rule_mentions(parsed: Doc, text: str, mentions: list[Mention]) -> list[Mention]:
+    """Add what NER misses: editorial brackets and untagged acronyms."""
+    for match in _BRACKETED_NAME.finditer(text):
+        bracketed = Mention(match.start(), match.end(), "PERSON", "rule")
+        bracketed.name = f"{match.group(1)} {match.group(2)}"
+        bracketed.tokens = _tokens(parsed, match.start(), match.end())
+        mentions = [m for m in mentions if not (m.start < bracketed.end and bracketed.start < m.end)]
+        mentions.append(bracketed)
+    for token in parsed:
+        if not _is_acronym_token(token):
+            continue
+        candidate = Mention(token.idx, token.idx + len(token.text), "ORG", "rule", tokens=[token])
+        if token.text in PLACE_ACRONYMS:
+            candidate.label = "GPE"
+        if not _overlaps(candidate, mentions):
+            mentions.append(candidate)
+    return sorted(mentions, key=lambda m: (m.start, m.end))
+
+
+def _link_parenthesised_acronyms(text: str, mentions: list[Mention]) -> None:
+    """'Islamic Revolutionary Guard Corps (IRGC)': the acronym is the name's alias."""
+    for i, mention in enumerate(mentions[:-1]):
+        following = mentions[i + 1]
+        between = text[mention.end : following.start]
+        closes = text[following.end : following.end + 1]
+        if between.strip() == "(" and closes == ")" and _ACRONYM.match(text[following.start : following.end]):
+            following.acronym_of = i
+            following.label = mention.label
+
+
+def _repair_labels(parsed: Doc, text: str, mentions: list[Mention]) -> None:
+    """Two-word 'ORG' names that behave as people become PERSON."""
+    person_surnames = {
+        _normalise(text[m.start : m.end]).split()[-1] for m in mentions if m.label == "PERSON" and m.name == ""
+    } | {m.name.split()[-1] for m in mentions if m.label == "PERSON" and m.name}
+    for mention in mentions:
+        if mention.label != "ORG" or mention.origin != "ner":
+            continue
+        words = _normalise(text[mention.start : mention.end]).split()
+        if not 2 <= len(words) <= 3 or any(w.lower() in ORG_WORDS for w in words):
+            continue
+        if not all(w[:1].isupper() and w[1:].islower() and w.isalpha() for w in words):
+            continue
+        root = next((t for t in mention.tokens if t.head not in mention.tokens or t.head == t), None)
+        speaks = root is not None and root.dep_ in ("nsubj", "nsubjpass") and root.head.lemma_ in SPEECH_VERBS
+        if words[-1] in person_surnames or speaks:
+            mention.label = "PERSON"
+
+
+def _repair_headline(document: Document, mentions: list[Mention]) -> list[Mention]:
+    """In a title, NER glues capitalised words to names ('MEK Influence'); where the body
+    never uses the glued form but does use a part of it, keep only that part."""
+    if not document.title or not document.text.startswith(document.title):
+        return mentions
+    title_end = len(document.title)
+    body = document.text[title_end:]
+    body_names = {document.text[m.start : m.end] for m in mentions if m.start >= title_end}
+    repaired = []
+    for mention in mentions:
+        surface = document.text[mention.start : mention.end]
+        if mention.end <= title_end and surface not in body and " " in surface:
+            part = next(
+                (
+                    name
+                    for name in sorted(body_names, key=len, reverse=True)
+                    if re.search(rf"(?:^|\s){re.escape(name)}(?:\s|$)", surface)
+                ),
+                None,
+            )
+            if part is None:
+                continue  # a glued headline phrase with no support in the body: not an actor
+            offset = mention.start + re.search(rf"(?:^|\s)({re.escape(part)})(?:\s|$)", surface).start(1)  # type: ignore[union-attr]
+            mention = Mention(offset, offset + len(part), mention.label, "rule")
+        repaired.append(mention)
+    return repaired
+
+
+def _person_key(name: str) -> list[str]:
+    words = [w for w in _normalise(name).split() if w.lower() not in HONORIFICS]
+    return words or _normalise(name).split()
+
+
+@dataclass
+class _Cluster:
+    kind: ActorKind
+    names: list[str] = field(default_factory=list)
+    mentions: list[int] = field(default_factory=list)
+
+    @property
+    def canonical(self) -> str:
+        if self.kind == "organisation":
+            # Prefer the spelt-out name over its acronym.
+            spelt = [n for n in self.names if not _ACRONYM.match(n)]
+            if spelt:
+                return max(spelt, key=lambda n: (len(n.split()), len(n)))
+        return max(self.names, key=lambda n: (len(n.split()), len(n)))
+
+
+def _cluster(text: str, mentions: list[Mention]) -> list[_Cluster]:
+    clusters: list[_Cluster] = []
+    by_key: dict[tuple[str, str], _Cluster] = {}
+    assigned: dict[int, _Cluster] = {}
+
+    def add(cluster: _Cluster, index: int, name: str) -> None:
+        cluster.mentions.append(index)
+        if name not in cluster.names:
+            cluster.names.append(name)
+        assigned[index] = cluster
+
+    def new(kind: ActorKind, key: str, index: int, name: str) -> None:
+        cluster = _Cluster(kind)
+        clusters.append(cluster)
+        by_key[(kind, key)] = cluster
+        add(cluster, index, name)
+
+    names = [m.name or _normalise(text[m.start : m.end]) for m in mentions]
+    for m, name in zip(mentions, names, strict=True):
+        m.name = name
+
+    # Full person names first, so that bare surnames find them wherever they stand.
+    people = [i for i, m in enumerate(mentions) if m.label == "PERSON" and len(_person_key(m.name)) >= 2]
+    for i in people:
+        key = " ".join(_person_key(names[i])).lower()
+        if ("person", key) in by_key:
+            add(by_key[("person", key)], i, names[i])
+        else:
+            new("person", key, i, names[i])
+    full_names = [c for c in clusters if c.kind == "person"]
+
+    for i, m in enumerate(mentions):
+        if i in assigned or m.label not in ACTOR_KINDS:
+            continue
+        kind = ACTOR_KINDS[m.label]
+        name = names[i]
+        # A bare surname (or first name) of a person, whatever NER called it.
+        words = _person_key(name)
+        if len(words) == 1 and (m.label in ("PERSON", "ORG")):
+            candidates = [
+                c
+                for c in full_names
+                if any(words[0].lower() in (_person_key(n)[-1].lower(), _person_key(n)[0].lower()) for n in c.names)
+            ]
+            if candidates:
+                before = [c for c in candidates if min(mentions[j].start for j in c.mentions) < m.start]
+                pool = before or candidates
+                # The nearest full mention before this one: "Maryam Rajavi ... Rajavi" is Maryam.
+                chosen = max(
+                    pool,
+                    key=lambda c: max((mentions[j].start for j in c.mentions if mentions[j].start < m.start), default=-1),
+                )
+                add(chosen, i, name)
+                continue
+        if m.label == "PERSON":
+            key = " ".join(words).lower()
+        elif kind == "place":
+            name = PLACE_ALIASES.get(name.lower(), name)
+            key = name.lower()
+        else:
+            key = name.lower()
+        if m.acronym_of is not None and mentions[m.acronym_of].label in ACTOR_KINDS:
+            target = assigned.get(m.acronym_of)
+            if target is not None:
+                add(target, i, name)
+                by_key.setdefault((kind, key), target)
+                continue
+        if (kind, key) in by_key:
+            add(by_key[(kind, key)], i, name)
+            continue
+        if kind == "organisation" and _ACRONYM.match(name):
+            spelt = next(
+                (c for c in clusters if c.kind == "organisation" and any(_initials(n) == name.replace(".", "") for n in c.names)),
+                None,
+            )
+            if spelt is not None:
+                add(spelt, i, name)
+                by_key[(kind, key)] = spelt
+                continue
+        new(kind, key, i, name)
+    return clusters
+
+
+def _role_tokens(mention_tokens: list[Token]) -> list[Token]:
+    """Title words that the parse attaches to a person mention: 'labour minister Ali
+    Rabiei', 'a member of Majlis, Ahmad Salek', 'Ali Rabiei, the labour minister'."""
+    if not mention_tokens:
+        return []
+    inside = {t.i for t in mention_tokens}
+    root = next((t for t in mention_tokens if t.head.i not in inside or t.head == t), mention_tokens[-1])
+    if root.dep_ == "appos" and root.head.pos_ == "NOUN" and root.head.i not in inside:
+        head = root.head
+        excluded = {t.i for t in root.subtree}
+    else:
+        head = next((c for c in root.children if c.dep_ == "appos" and c.pos_ == "NOUN"), None)
+        if head is None:
+            titles = [c for c in root.children if c.dep_ == "compound" and c.i not in inside and c.pos_ == "NOUN"]
+            if not titles:
+                return []
+            first = min(t.left_edge.i for t in titles)
+            return [t for t in root.doc[first : root.i] if t.i not in inside]
+        excluded = inside
+    for child in head.children:
+        if child.dep_ in ("poss", "det", "punct", "relcl", "acl", "appos"):
+            excluded |= {t.i for t in child.subtree}
+    kept = [t for t in head.subtree if t.i not in excluded]
+    # Keep one unbroken stretch that holds the head noun.
+    stretch = [head]
+    for t in reversed(kept):
+        if t.i == stretch[0].i - 1:
+            stretch.insert(0, t)
+    for t in kept:
+        if t.i == stretch[-1].i + 1:
+            stretch.append(t)
+    while stretch and (stretch[-1].is_punct and stretch[-1].text != ")"):
+        stretch.pop()
+    return stretch if len(stretch) <= 10 else []
+
+
+def add_actor_layers(document: Document, parsed: Doc) -> None:
+    """Fill the entity and actor layers of ``document`` from its spaCy parse."""
+    text = document.text
+    mentions = _ner_mentions(parsed, text)
+    mentions = _rule_mentions(parsed, text, mentions)
+    mentions = _repair_headline(document, mentions)
+    for m in mentions:
+        if not m.tokens:
+            m.tokens = _tokens(parsed, m.start, m.end)
+    _repair_labels(parsed, text, mentions)
+    _link_parenthesised_acronyms(text, mentions)
+    clusters = _cluster(text, mentions)
+    clusters.sort(key=lambda c: min(mentions[i].start for i in c.mentions))
+
+    entities = [
+        EntityMention(**document.span(m.start, m.end), label=m.label, origin=m.origin)  # type: ignore[arg-type]
+        for m in mentions
+    ]
+    actors: list[Actor] = []
+    for number, cluster in enumerate(clusters, start=1):
+        actor_id = f"A{number}"
+        for i in cluster.mentions:
+            entities[i].actor = actor_id
+        roles: list[Role] = []
+        if cluster.kind == "person":
+            for i in cluster.mentions:
+                stretch = _role_tokens(mentions[i].tokens)
+                if stretch:
+                    start, end = stretch[0].idx, stretch[-1].idx + len(stretch[-1].text)
+                    if not any(r.start == start for r in roles):
+                        roles.append(Role(**document.span(start, end)))  # type: ignore[arg-type]
+        canonical = cluster.canonical
+        actors.append(
+            Actor(
+                id=actor_id,
+                kind=cluster.kind,
+                name=canonical,
+                aliases=[n for n in cluster.names if n != canonical],
+                roles=roles,
+                mentions=sorted(cluster.mentions),
+            )
+        )
+    document.entities = entities
+    document.actors = actors
+
+
+def actor_of_span(document: Document, start: int, end: int) -> Actor | None:
+    """The actor whose mention overlaps ``[start, end)`` most, if any."""
+    best, best_overlap = None, 0
+    for mention in document.entities:
+        overlap = min(end, mention.end) - max(start, mention.start)
+        if mention.actor and overlap > best_overlap:
+            best, best_overlap = document.actor(mention.actor), overlap
+    return best
+
+
+def span_of(parsed: Doc, start: int, end: int) -> Span | None:
+    return parsed.char_span(start, end, alignment_mode="expand")

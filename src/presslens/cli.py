@@ -1,0 +1,151 @@
+"""The presslens command line. It only composes ingest, the pipeline and the renderers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import IO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from presslens import __version__
+from presslens.document import Document, json_schema
+from presslens.errors import InputError, PresslensError
+from presslens.ingest import DEFAULT_MAX_BYTES, IngestOptions, expand_paths, read_path
+
+FORMATS = ("json", "jsonl", "text")
+
+
+def _error_line(message: str) -> None:
+    click.echo(f"presslens: error: {message}", err=True)
+
+
+class _Writer:
+    """Writes documents as they come, so an interrupted batch keeps what was done."""
+
+    def __init__(self, stream: IO[str], fmt: str, many: bool, to_terminal: bool) -> None:
+        self.stream = stream
+        self.format = fmt
+        self.many = many
+        self.count = 0
+        self.console = Console(file=stream, force_terminal=to_terminal, soft_wrap=False, highlight=False)
+
+    def write(self, document: Document) -> None:
+        if self.format == "jsonl":
+            self.stream.write(document.to_json() + "\n")
+        elif self.format == "json" and not self.many:
+            self.stream.write(document.to_json(indent=2) + "\n")
+        elif self.format == "json":
+            self.stream.write(("[\n" if self.count == 0 else ",\n") + document.to_json(indent=2))
+        else:
+            from presslens.render import print_document
+
+            print_document(document, self.console)
+        self.stream.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        if self.format == "json" and self.many:
+            self.stream.write("[]\n" if self.count == 0 else "\n]\n")
+        self.stream.flush()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="presslens")
+def main() -> None:
+    """presslens: who says what about whom in news and opinion articles, and how they persuade."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Refuse larger inputs.")
+@click.option("--any-language", is_flag=True, help="Analyse text that is not English (with a warning).")
+@click.option("--no-clean", is_flag=True, help="Keep site debris lines (offsets then match the file as read).")
+@click.option("--model", "spacy_name", default=None, help="spaCy pipeline: md (default), sm, or a path.")
+def analyze(
+    paths: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    max_bytes: int,
+    any_language: bool,
+    no_clean: bool,
+    spacy_name: str | None,
+) -> None:
+    """Analyse articles: PATHS are .txt, .html, .html.gz, .jsonl files, folders, or - for stdin.
+
+    Bad inputs are reported one line each and skipped; the exit status is 1 if any failed.
+    """
+    from presslens.pipeline import Pipeline
+
+    options = IngestOptions(max_bytes=max_bytes, english_only=not any_language, clean=not no_clean)
+    files = expand_paths(paths)
+    # One file in, one JSON object out; anything that can hold several gives a JSON list.
+    many = len(files) > 1 or any(f == "-" or f.endswith((".jsonl", ".jsonl.gz", ".ndjson")) for f in files)
+    stream: IO[str] = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
+    writer = _Writer(stream, fmt, many, to_terminal=not out and sys.stdout.isatty())
+    failures: list[InputError] = []
+    pipeline = Pipeline(spacy_name=spacy_name)
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=len(files) < 2,
+    )
+
+    def items() -> Iterator[Document | InputError]:
+        for name in files:
+            yield from read_path(name, options)
+            progress.advance(task)
+
+    try:
+        with progress:
+            task = progress.add_task("analysing", total=len(files), rate="")
+            for result in pipeline.analyze_all(items()):
+                if isinstance(result, InputError):
+                    failures.append(result)
+                    progress.console.print(f"presslens: error: {result}", markup=False, highlight=False)
+                else:
+                    writer.write(result)
+                    elapsed = progress.tasks[0].elapsed or 0.0
+                    if elapsed:
+                        progress.update(task, rate=f"{writer.count / elapsed:.1f} docs/s")
+        writer.close()
+    except PresslensError as error:
+        _error_line(str(error))
+        sys.exit(1)
+    finally:
+        if out:
+            stream.close()
+    if len(files) > 1 or failures and writer.count:
+        click.echo(f"presslens: {writer.count} analysed, {len(failures)} failed", err=True)
+        for failure in failures:
+            click.echo(f"  {failure}", err=True)
+    if failures:
+        sys.exit(1)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the document output."""
+    click.echo(json_schema())
+
+
+def run() -> None:
+    """Entry point that turns user errors into one line instead of a traceback."""
+    try:
+        main(standalone_mode=True)
+    except PresslensError as error:
+        _error_line(str(error))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _error_line("interrupted")
+        sys.exit(130)
+

@@ -1,0 +1,140 @@
+"""The document model: one article's text and the layers of spans that stages add over it.
+
+Every span is ``[start, end)`` in characters of ``Document.text`` and carries the text it
+covers, so that any consumer can check ``text[start:end] == span.text`` without the
+pipeline. Stages only ever add layers; they never change ``text``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+ActorKind = Literal["person", "organisation", "place", "group"]
+
+
+class Span(BaseModel):
+    """A stretch of ``Document.text``: ``text == document.text[start:end]``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: int = Field(ge=0, description="First character, counted in Document.text.")
+    end: int = Field(ge=0, description="One past the last character.")
+    text: str = Field(description="Document.text[start:end], kept for readers of the JSON.")
+
+
+class Sentence(Span):
+    pass
+
+
+class Token(Span):
+    pos: str = Field(description="Universal part-of-speech tag.")
+    tag: str = Field(description="Fine-grained (Penn Treebank) tag.")
+    lemma: str
+    dep: str = Field(description="Dependency relation to the head.")
+    head: int = Field(description="Index of the head token in Document.tokens.")
+
+
+class EntityMention(Span):
+    label: str = Field(description="OntoNotes label: PERSON, ORG, GPE, NORP, LOC, ...")
+    origin: Literal["ner", "rule"] = Field(
+        default="ner", description="'ner' from the statistical model, 'rule' from presslens' rules."
+    )
+    actor: str | None = Field(default=None, description="Id of the Actor this mention refers to.")
+
+
+class Role(Span):
+    """A title or function given to a person in the text: 'labour minister'."""
+
+
+class Actor(BaseModel):
+    """A person, organisation, place or group, with all its mentions in one article."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Unique within the document: 'A1', 'A2', ...")
+    kind: ActorKind
+    name: str = Field(description="Canonical name: the longest full form found in the article.")
+    aliases: list[str] = Field(default_factory=list, description="Other forms used: surname, acronym.")
+    roles: list[Role] = Field(default_factory=list)
+    mentions: list[int] = Field(
+        default_factory=list, description="Indices into Document.entities, in text order."
+    )
+
+
+class RemovedText(BaseModel):
+    """Site debris taken out of the text before analysis, with its place in the original."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    original_start: int = Field(ge=0, description="Offset in the text as read, before cleaning.")
+    text: str
+    reason: str
+
+
+class Document(BaseModel):
+    """One article and everything presslens found in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    id: str = Field(description="sha256 of text, first 16 hex digits: the same text, the same id.")
+    source: str | None = Field(default=None, description="Path, URL or '<stdin>' it was read from.")
+    url: str | None = None
+    outlet: str | None = Field(default=None, description="Site or publisher.")
+    title: str | None = None
+    author: str | None = None
+    published: str | None = Field(default=None, description="ISO 8601 date, when known.")
+    language: str | None = Field(default=None, description="ISO 639-1 code as detected.")
+    text: str
+    removed: list[RemovedText] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    sentences: list[Sentence] = Field(default_factory=list)
+    tokens: list[Token] = Field(default_factory=list)
+    entities: list[EntityMention] = Field(default_factory=list)
+    actors: list[Actor] = Field(default_factory=list)
+    attributions: list[dict] = Field(default_factory=list, description="Filled by the attribution stage.")
+    techniques: list[dict] = Field(default_factory=list, description="Filled by the techniques stage.")
+
+    @staticmethod
+    def id_for(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    @classmethod
+    def from_text(cls, text: str, **metadata: object) -> Document:
+        return cls(id=cls.id_for(text), text=text, **metadata)  # type: ignore[arg-type]
+
+    def span(self, start: int, end: int) -> dict[str, object]:
+        """Keyword arguments for a Span subclass over ``text[start:end]``."""
+        return {"start": start, "end": end, "text": self.text[start:end]}
+
+    def actor(self, actor_id: str) -> Actor | None:
+        return next((a for a in self.actors if a.id == actor_id), None)
+
+    def to_json(self, indent: int | None = None) -> str:
+        return self.model_dump_json(indent=indent)
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Document:
+        return cls.model_validate_json(data)
+
+    def iter_spans(self) -> list[Span]:
+        """Every span of every layer, for checks that hold across layers."""
+        spans: list[Span] = [*self.sentences, *self.tokens, *self.entities]
+        for actor in self.actors:
+            spans.extend(actor.roles)
+        return spans
+
+
+def json_schema() -> str:
+    """The JSON Schema of presslens' document output (``presslens schema``)."""
+    schema = Document.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://presslens.invalid/schema/document-{SCHEMA_VERSION}.json"
+    schema["title"] = f"presslens Document {SCHEMA_VERSION}"
+    return json.dumps(schema, indent=2)

@@ -1,0 +1,119 @@
+"""Ingest: turn files, pages and records into Documents with clean text and metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from presslens.document import Document
+from presslens.errors import InputError
+from presslens.ingest.clean import clean_text
+from presslens.ingest.decode import decode_bytes
+from presslens.ingest.html import extract_article, looks_like_html
+from presslens.ingest.language import detect_language
+from presslens.ingest.sources import DEFAULT_MAX_BYTES, RawInput, expand_paths, iter_inputs, iter_path
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "IngestOptions",
+    "RawInput",
+    "document_from_text",
+    "expand_paths",
+    "iter_inputs",
+    "iter_path",
+    "read_documents",
+    "read_path",
+    "to_document",
+]
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    max_bytes: int = DEFAULT_MAX_BYTES
+    # Refuse text detected as another language; when False, analyse it with a warning.
+    english_only: bool = True
+    # Remove site debris lines. Off when offsets must match the file as read (PTC, PolNeAR).
+    clean: bool = True
+
+
+def _outlet_from_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = urlparse(url).hostname or ""
+    return host.removeprefix("www.") or None
+
+
+def document_from_text(
+    text: str, source: str, options: IngestOptions = IngestOptions(), **metadata: str | None
+) -> Document:
+    """A Document from decoded article text: cleaned, titled and language-checked."""
+    removed = []
+    title = None
+    if options.clean:
+        cleaned = clean_text(text)
+        text, title, removed = cleaned.text, cleaned.title, cleaned.removed
+    if not text.strip():
+        raise InputError(source, "no text left to analyse" if removed else "empty input: nothing to analyse")
+    warnings: list[str] = []
+    language, probability = detect_language(text)
+    if language is None:
+        warnings.append("text too short to identify its language; analysed as English")
+    elif language != "en":
+        message = f"text is not English (detected '{language}', p={probability:.2f})"
+        if options.english_only:
+            raise InputError(source, message + "; skipped (use --any-language to analyse anyway)")
+        warnings.append(message + "; English models applied anyway")
+    fields = {k: v for k, v in metadata.items() if v}
+    fields.setdefault("title", title)
+    if "outlet" not in fields:
+        fields["outlet"] = _outlet_from_url(fields.get("url"))
+    return Document.from_text(
+        text, source=source, language=language, removed=removed, warnings=warnings, **fields
+    )
+
+
+def to_document(raw: RawInput, options: IngestOptions = IngestOptions()) -> Document:
+    """Decode, extract (HTML) and clean one input. Raises InputError naming the input."""
+    if raw.text is not None:
+        content, encoding = raw.text, None
+    else:
+        content, encoding = decode_bytes(raw.data or b"", raw.source)
+    if len(content.encode("utf-8", "surrogatepass")) > options.max_bytes:
+        raise InputError(raw.source, f"input is over the {options.max_bytes / 1e6:g} MB limit (see --max-bytes)")
+    is_html = raw.is_html if raw.is_html is not None else looks_like_html(content)
+    metadata = dict(raw.metadata)
+    if is_html:
+        article = extract_article(content, raw.source, url=metadata.get("url"))
+        content = article.text
+        for key in ("title", "author", "published", "outlet", "url"):
+            value = getattr(article, key)
+            if value and not metadata.get(key):
+                metadata[key] = value
+    document = document_from_text(content, raw.source, options, **metadata)
+    if encoding and encoding not in ("utf-8", "utf-8-sig", "ascii"):
+        document.warnings.append(f"decoded as {encoding} (not UTF-8)")
+    return document
+
+
+def read_documents(
+    paths: Iterable[str], options: IngestOptions = IngestOptions()
+) -> Iterator[Document | InputError]:
+    """Documents from paths, folders, JSONL files or '-'; failures come as InputError values."""
+    for raw in iter_inputs(paths, options.max_bytes):
+        yield _document_or_error(raw, options)
+
+
+def read_path(name: str, options: IngestOptions = IngestOptions()) -> Iterator[Document | InputError]:
+    """Documents from one expanded path (see expand_paths)."""
+    for raw in iter_path(name, options.max_bytes):
+        yield _document_or_error(raw, options)
+
+
+def _document_or_error(raw: RawInput | InputError, options: IngestOptions) -> Document | InputError:
+    if isinstance(raw, InputError):
+        return raw
+    try:
+        return to_document(raw, options)
+    except InputError as error:
+        return error

@@ -1,0 +1,109 @@
+"""One pipeline: ingest → nlp → actors → attribution → techniques.
+
+The spaCy parse is made once per document and handed to every later stage; stages add
+layers to the Document and never change its text. The CLI, the service and the engines
+only compose this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Protocol
+
+from presslens.actors import add_actor_layers
+from presslens.document import Document
+from presslens.errors import InputError
+from presslens.nlp import add_nlp_layers
+from presslens.registry import spacy_model
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+
+class Stage(Protocol):
+    """A pipeline component: adds layers to a Document, given its spaCy parse."""
+
+    name: str
+
+    def __call__(self, document: Document, parsed: Doc) -> None: ...
+
+
+class ActorStage:
+    name = "actors"
+
+    def __call__(self, document: Document, parsed: Doc) -> None:
+        add_actor_layers(document, parsed)
+
+
+def default_stages() -> list[Stage]:
+    return [ActorStage()]
+
+
+class Pipeline:
+    """Runs the NLP parse and the stages over documents."""
+
+    def __init__(self, stages: list[Stage] | None = None, spacy_name: str | None = None) -> None:
+        self.stages = default_stages() if stages is None else stages
+        self.spacy_name = spacy_name
+
+    @property
+    def nlp(self) -> Language:
+        return spacy_model(self.spacy_name)
+
+    @property
+    def stage_names(self) -> list[str]:
+        return ["nlp", *(s.name for s in self.stages)]
+
+    def _finish(self, document: Document, parsed: Doc) -> Document:
+        add_nlp_layers(document, parsed)
+        for stage in self.stages:
+            stage(document, parsed)
+        return document
+
+    def __call__(self, document: Document) -> Document:
+        return self._finish(document, self.nlp(document.text))
+
+    def pipe(self, documents: Iterable[Document], batch_size: int = 8) -> Iterator[Document]:
+        """Analyse many documents, parsing them in batches (faster than one at a time)."""
+        batch: list[Document] = []
+        for document in documents:
+            batch.append(document)
+            if len(batch) >= batch_size:
+                yield from self._run_batch(batch)
+                batch = []
+        if batch:
+            yield from self._run_batch(batch)
+
+    def _run_batch(self, batch: list[Document]) -> Iterator[Document]:
+        for document, parsed in zip(batch, self.nlp.pipe(d.text for d in batch), strict=True):
+            yield self._finish(document, parsed)
+
+    def analyze_all(
+        self, items: Iterable[Document | InputError], batch_size: int = 8
+    ) -> Iterator[Document | InputError]:
+        """Analyse documents in input order, passing ingest failures through. A document
+        whose analysis fails becomes an InputError, so a batch never stops for one."""
+        pending: list[Document | InputError] = []
+
+        def flush() -> Iterator[Document | InputError]:
+            documents = [item for item in pending if isinstance(item, Document)]
+            try:
+                done = iter(list(self._run_batch(documents)))
+            except Exception:  # one bad document must not sink its batch: redo one by one
+                done = iter([self._analyze_one(d) for d in documents])
+            for item in pending:
+                yield next(done) if isinstance(item, Document) else item
+            pending.clear()
+
+        for item in items:
+            pending.append(item)
+            if sum(isinstance(i, Document) for i in pending) >= batch_size:
+                yield from flush()
+        yield from flush()
+
+    def _analyze_one(self, document: Document) -> Document | InputError:
+        try:
+            return self(document)
+        except Exception as error:
+            return InputError(document.source or document.id, f"analysis failed ({error.__class__.__name__}: {error})")
