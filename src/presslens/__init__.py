@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from presslens.document import Document
-from presslens.pipeline import Pipeline
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 __all__ = ["Document", "Pipeline", "__version__", "analyze_text"]
 
+if TYPE_CHECKING:
+    from presslens.document import Document
+    from presslens.pipeline import Pipeline
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that `import presslens.techniques.scorer` does not load spaCy.
+    if name == "Document":
+        from presslens.document import Document
+
+        return Document
+    if name == "Pipeline":
+        from presslens.pipeline import Pipeline
+
+        return Pipeline
+    raise AttributeError(name)
+
 
 def analyze_text(text: str, source: str | None = None) -> Document:
-    """Analyse one article given as text (debris lines removed, English assumed)."""
+    """Analyse one article given as text (debris lines removed, any language accepted)."""
     from presslens.ingest import IngestOptions, document_from_text
+    from presslens.pipeline import Pipeline
 
     document = document_from_text(text, source or "<text>", IngestOptions(english_only=False))
     return Pipeline()(document)

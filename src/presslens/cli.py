@@ -111,7 +111,8 @@ def analyze(
             for result in pipeline.analyze_all(items()):
                 if isinstance(result, InputError):
                     failures.append(result)
-                    progress.console.print(f"presslens: error: {result}", markup=False, highlight=False)
+                    # Plain echo, never wrapped: one input, one line. The live bar redirects it.
+                    click.echo(f"presslens: error: {result}", err=True)
                 else:
                     writer.write(result)
                     elapsed = progress.tasks[0].elapsed or 0.0
@@ -124,7 +125,7 @@ def analyze(
     finally:
         if out:
             stream.close()
-    if len(files) > 1 or failures and writer.count:
+    if len(files) > 1 or (failures and writer.count):
         click.echo(f"presslens: {writer.count} analysed, {len(failures)} failed", err=True)
         for failure in failures:
             click.echo(f"  {failure}", err=True)
@@ -148,4 +149,3 @@ def run() -> None:
     except KeyboardInterrupt:
         _error_line("interrupted")
         sys.exit(130)
-

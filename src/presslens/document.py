@@ -62,9 +62,7 @@ class Actor(BaseModel):
     name: str = Field(description="Canonical name: the longest full form found in the article.")
     aliases: list[str] = Field(default_factory=list, description="Other forms used: surname, acronym.")
     roles: list[Role] = Field(default_factory=list)
-    mentions: list[int] = Field(
-        default_factory=list, description="Indices into Document.entities, in text order."
-    )
+    mentions: list[int] = Field(default_factory=list, description="Indices into Document.entities, in text order.")
 
 
 class RemovedText(BaseModel):

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from spacy.language import Language
+
 from presslens.document import Document, Sentence, Token
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
+
+PARAGRAPH_COMPONENT = "presslens_line_breaks"
+
+
+@Language.component(PARAGRAPH_COMPONENT)
+def line_breaks_end_sentences(doc: Doc) -> Doc:
+    """A line break ends a sentence: titles, paragraphs and list items never run together,
+    which the parser alone lets happen when a title has no final full stop."""
+    for token in doc[:-1]:
+        if token.is_space and "\n" in token.text:
+            doc[token.i + 1].is_sent_start = True
+    return doc
 
 
 def add_nlp_layers(document: Document, parsed: Doc) -> None:

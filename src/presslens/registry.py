@@ -66,9 +66,14 @@ def spacy_model(name: str | None = None) -> Language:
     def load() -> Language:
         import spacy
 
+        from presslens.nlp import PARAGRAPH_COMPONENT
+
         try:
-            return spacy.load(_spacy_path(name))
+            nlp = spacy.load(_spacy_path(name))
         except (ImportError, OSError) as error:
             raise ModelError(f"spaCy model '{name}' cannot be loaded: {error}") from error
+        if "parser" in nlp.pipe_names:
+            nlp.add_pipe(PARAGRAPH_COMPONENT, before="parser")
+        return nlp
 
     return registry.get(f"spacy:{name}", load)

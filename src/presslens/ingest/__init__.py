@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -26,6 +27,9 @@ __all__ = [
     "read_path",
     "to_document",
 ]
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ def document_from_text(
         text, title, removed = cleaned.text, cleaned.title, cleaned.removed
     if not text.strip():
         raise InputError(source, "no text left to analyse" if removed else "empty input: nothing to analyse")
+    if not _WORD.search(text):
+        raise InputError(source, "no words to analyse (only digits, symbols or markup)")
     warnings: list[str] = []
     language, probability = detect_language(text)
     if language is None:
@@ -68,9 +74,7 @@ def document_from_text(
     fields.setdefault("title", title)
     if "outlet" not in fields:
         fields["outlet"] = _outlet_from_url(fields.get("url"))
-    return Document.from_text(
-        text, source=source, language=language, removed=removed, warnings=warnings, **fields
-    )
+    return Document.from_text(text, source=source, language=language, removed=removed, warnings=warnings, **fields)
 
 
 def to_document(raw: RawInput, options: IngestOptions = IngestOptions()) -> Document:
@@ -86,6 +90,8 @@ def to_document(raw: RawInput, options: IngestOptions = IngestOptions()) -> Docu
     if is_html:
         article = extract_article(content, raw.source, url=metadata.get("url"))
         content = article.text
+        if len(_WORD.findall(content)) < 3:
+            raise InputError(raw.source, "no article text found in the HTML (broken page or no article)")
         for key in ("title", "author", "published", "outlet", "url"):
             value = getattr(article, key)
             if value and not metadata.get(key):
@@ -96,9 +102,7 @@ def to_document(raw: RawInput, options: IngestOptions = IngestOptions()) -> Docu
     return document
 
 
-def read_documents(
-    paths: Iterable[str], options: IngestOptions = IngestOptions()
-) -> Iterator[Document | InputError]:
+def read_documents(paths: Iterable[str], options: IngestOptions = IngestOptions()) -> Iterator[Document | InputError]:
     """Documents from paths, folders, JSONL files or '-'; failures come as InputError values."""
     for raw in iter_inputs(paths, options.max_bytes):
         yield _document_or_error(raw, options)

@@ -60,4 +60,19 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str]:
     best = from_bytes(data).best()
     if best is None:
         raise InputError(source, "not valid UTF-8 and no other text encoding fits")
-    return str(best), best.encoding
+    guess = str(best)
+    # On short Western text the detector often picks a rare Latin code page (mac_latin2,
+    # iso8859_x) whose letters differ from what the writer typed; Windows-1252 is by far the
+    # commonest non-UTF-8 encoding of such news text, so it wins whenever it decodes.
+    if all(_is_latin(ch) for ch in guess if ord(ch) > 127 and ch.isalpha()):
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return guess, best.encoding
+
+
+def _is_latin(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.name(ch, "").startswith("LATIN")

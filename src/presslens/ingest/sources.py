@@ -53,9 +53,7 @@ def _suffix(path: Path) -> str:
 
 
 def _size_error(source: str, size: int, max_bytes: int) -> InputError:
-    return InputError(
-        source, f"input is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (see --max-bytes)"
-    )
+    return InputError(source, f"input is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (see --max-bytes)")
 
 
 def _read_limited(stream: BinaryIO, source: str, max_bytes: int) -> bytes:

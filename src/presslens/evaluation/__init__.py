@@ -1,0 +1,1 @@
+"""Evaluation of presslens stages against public benchmarks."""
