@@ -66,6 +66,12 @@ def main() -> None:
 @click.option("--any-language", is_flag=True, help="Analyse text that is not English (with a warning).")
 @click.option("--no-clean", is_flag=True, help="Keep site debris lines (offsets then match the file as read).")
 @click.option("--model", "spacy_name", default=None, help="spaCy pipeline: md (default), sm, or a path.")
+@click.option(
+    "--technique-threshold",
+    type=click.FloatRange(0.01, 0.99),
+    default=None,
+    help="Mark text whose technique probability is above this (default: the model's tuned value).",
+)
 def analyze(
     paths: tuple[str, ...],
     fmt: str,
@@ -74,6 +80,7 @@ def analyze(
     any_language: bool,
     no_clean: bool,
     spacy_name: str | None,
+    technique_threshold: float | None,
 ) -> None:
     """Analyse articles: PATHS are .txt, .html, .html.gz, .jsonl files, folders, or - for stdin.
 
@@ -88,7 +95,7 @@ def analyze(
     stream: IO[str] = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
     writer = _Writer(stream, fmt, many, to_terminal=not out and sys.stdout.isatty())
     failures: list[InputError] = []
-    pipeline = Pipeline(spacy_name=spacy_name)
+    pipeline = Pipeline(spacy_name=spacy_name, technique_threshold=technique_threshold)
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -137,6 +144,16 @@ def analyze(
 def schema() -> None:
     """Print the JSON Schema of the document output."""
     click.echo(json_schema())
+
+
+def _register_commands() -> None:
+    from presslens.techniques.commands import eval_group, ptc_group, train_group
+
+    for group in (train_group, eval_group, ptc_group):
+        main.add_command(group)
+
+
+_register_commands()
 
 
 def run() -> None:

@@ -65,6 +65,38 @@ class Actor(BaseModel):
     mentions: list[int] = Field(default_factory=list, description="Indices into Document.entities, in text order.")
 
 
+class TechniqueFinding(Span):
+    """A span that uses a persuasion technique (one of the 14 of the PTC corpus)."""
+
+    technique: str = Field(description="PTC technique name, e.g. 'Loaded_Language'.")
+    label: str = Field(description="Readable name, e.g. 'Loaded language'.")
+    confidence: float = Field(ge=0, le=1, description="span_probability × technique_probability.")
+    span_probability: float = Field(ge=0, le=1, description="That this stretch uses some technique.")
+    technique_probability: float = Field(ge=0, le=1, description="That the technique is this one.")
+
+
+class TechniqueExplanation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    definition: str
+    how_to_recognise: str
+    example: str
+
+
+class TechniqueSummary(BaseModel):
+    """Article-level view of the technique layer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    counts: dict[str, int] = Field(default_factory=dict, description="Findings per technique.")
+    share_of_text: float = Field(ge=0, le=1, description="Share of non-space characters inside any finding.")
+    threshold: float = Field(description="Piece probability above which text was marked.")
+    explanations: dict[str, TechniqueExplanation] = Field(
+        default_factory=dict, description="What each technique found is, how to recognise it, an example."
+    )
+
+
 class RemovedText(BaseModel):
     """Site debris taken out of the text before analysis, with its place in the original."""
 
@@ -97,7 +129,8 @@ class Document(BaseModel):
     entities: list[EntityMention] = Field(default_factory=list)
     actors: list[Actor] = Field(default_factory=list)
     attributions: list[dict] = Field(default_factory=list, description="Filled by the attribution stage.")
-    techniques: list[dict] = Field(default_factory=list, description="Filled by the techniques stage.")
+    techniques: list[TechniqueFinding] = Field(default_factory=list, description="Filled by the techniques stage.")
+    technique_summary: TechniqueSummary | None = None
 
     @staticmethod
     def id_for(text: str) -> str:
@@ -126,6 +159,7 @@ class Document(BaseModel):
         spans: list[Span] = [*self.sentences, *self.tokens, *self.entities]
         for actor in self.actors:
             spans.extend(actor.roles)
+        spans.extend(self.techniques)
         return spans
 
 

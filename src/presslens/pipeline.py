@@ -36,15 +36,22 @@ class ActorStage:
         add_actor_layers(document, parsed)
 
 
-def default_stages() -> list[Stage]:
-    return [ActorStage()]
+def default_stages(technique_threshold: float | None = None) -> list[Stage]:
+    from presslens.techniques.stage import TechniqueStage
+
+    return [ActorStage(), TechniqueStage(threshold=technique_threshold)]
 
 
 class Pipeline:
     """Runs the NLP parse and the stages over documents."""
 
-    def __init__(self, stages: list[Stage] | None = None, spacy_name: str | None = None) -> None:
-        self.stages = default_stages() if stages is None else stages
+    def __init__(
+        self,
+        stages: list[Stage] | None = None,
+        spacy_name: str | None = None,
+        technique_threshold: float | None = None,
+    ) -> None:
+        self.stages = default_stages(technique_threshold) if stages is None else stages
         self.spacy_name = spacy_name
 
     @property

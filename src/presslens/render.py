@@ -75,6 +75,48 @@ def actors_table(document: Document) -> RenderableType:
     return table
 
 
+def technique_highlights(document: Document) -> list[Highlight]:
+    from presslens.techniques.explanations import explain
+
+    # Longer spans first, so that a short span inside a long one stays visible on top.
+    ordered = sorted(document.techniques, key=lambda f: -(f.end - f.start))
+    return [Highlight(f.start, f.end, f"underline on {explain(f.technique).colour}") for f in ordered]
+
+
+def techniques_table(document: Document) -> RenderableType:
+    from presslens.techniques.explanations import explain
+
+    summary = document.technique_summary
+    title = "Persuasion techniques"
+    if summary is not None:
+        title += f" ({len(document.techniques)} found, {summary.share_of_text:.0%} of the text)"
+    table = Table(title=title, title_justify="left")
+    table.add_column("technique")
+    table.add_column("conf.", justify="right")
+    table.add_column("passage")
+    for finding in document.techniques:
+        excerpt = " ".join(finding.text.split())
+        table.add_row(
+            Text(finding.label, style=f"bold {explain(finding.technique).colour}"),
+            f"{finding.confidence:.2f}",
+            Text(excerpt if len(excerpt) <= 90 else excerpt[:87] + "..."),
+        )
+    return table
+
+
+def technique_legend(document: Document) -> RenderableType:
+    from presslens.techniques.explanations import explain
+
+    lines = Text()
+    summary = document.technique_summary
+    for name in summary.counts if summary else []:
+        info = explain(name)
+        lines.append(f" {info.label} ", style=f"on {info.colour}")
+        lines.append(f" {info.definition} How to recognise it: {info.how_to_recognise}\n")
+        lines.append(f"   e.g. {info.example}\n", style="italic dim")
+    return lines
+
+
 def highlighted_text(document: Document, highlights: list[Highlight]) -> Text:
     text = Text(document.text)
     for h in highlights:
@@ -83,10 +125,11 @@ def highlighted_text(document: Document, highlights: list[Highlight]) -> Text:
 
 
 def legend() -> Text:
-    parts = Text("legend: ")
+    parts = Text("actors: ")
     for kind, style in KIND_STYLES.items():
         parts.append(kind, style=style)
         parts.append("  ")
+    parts.append("· techniques: underlined on their colour\n")
     return parts
 
 
@@ -94,9 +137,11 @@ def render(document: Document) -> RenderableType:
     return Group(
         header(document),
         actors_table(document),
+        techniques_table(document),
         Text(""),
         legend(),
-        highlighted_text(document, entity_highlights(document)),
+        technique_legend(document),
+        highlighted_text(document, technique_highlights(document) + entity_highlights(document)),
         Text(""),
     )
 
