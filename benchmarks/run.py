@@ -465,6 +465,20 @@ def print_report(report: dict[str, Any]) -> None:
             cells = "  ".join(f"{k} {v:.1f} ({v / total:.0%})" for k, v in row["parts"].items())
             print(f"  {corpus:<8} {name:<22} {cells}" + (f"   [spaCy alone: {alone:.1f}]" if alone else ""))
 
+    # Each stage on its own: the words it gets through per second of its own time, against
+    # spaCy parsing the same words alone in the same run (issue targets are per stage).
+    print("\nEach stage alone (fastest round; words per second of the stage's own time):")
+    for corpus, rows_ in report["throughput"].items():
+        words = report["corpora"][corpus]["words"]
+        alone = rows_.get(BASELINE.name, {}).get("words_per_s")
+        for name, row in rows_.items():
+            for stage, seconds in (row.get("parts") or {}).items():
+                if stage in ("ingest", "other", "spaCy") or seconds <= 0:
+                    continue
+                rate = words / seconds
+                ratio = f"  = {rate / alone:.2f} × spaCy alone" if alone else ""
+                print(f"  {corpus:<8} {name:<22} {stage:<12} {rate:9.0f} words/s{ratio}")
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv

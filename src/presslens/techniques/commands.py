@@ -25,7 +25,7 @@ def train_group() -> None:
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Where to write the model."
 )
-@click.option("--epochs", type=int, default=4, show_default=True)
+@click.option("--epochs", type=int, default=5, show_default=True)
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--limit", type=int, default=0, help="Use only this many training articles (quick checks).")
 def train_techniques(data: Path, out: Path, epochs: int, seed: int, limit: int) -> None:

@@ -75,28 +75,36 @@ def encode(tokenizer: Tokenizer, text: str) -> EncodedArticle:
 class TechniqueEncoder(nn.Module):
     """MiniLM with a token head (inside a span or not) and a span head (which technique)."""
 
-    def __init__(self, encoder: nn.Module, hidden: int, techniques: int) -> None:
+    def __init__(self, encoder: nn.Module, hidden: int, techniques: int, token_outputs: int = 1) -> None:
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(0.1)
-        self.token_head = nn.Linear(hidden, 1)
+        # Output 0: inside any technique span. With 1 + techniques outputs, the others say
+        # inside which technique: extra supervision for the encoder during training.
+        self.token_outputs = token_outputs
+        self.token_head = nn.Linear(hidden, token_outputs)
         # Span representation: mean, first and last piece.
         self.span_head = nn.Sequential(
             nn.Linear(3 * hidden, hidden), nn.GELU(), nn.Dropout(0.1), nn.Linear(hidden, techniques)
         )
 
     @classmethod
-    def from_folder(cls, folder: Path, techniques: int) -> TechniqueEncoder:
+    def from_folder(cls, folder: Path, techniques: int, token_outputs: int = 1) -> TechniqueEncoder:
         from transformers import AutoConfig, AutoModel
 
         config = AutoConfig.from_pretrained(folder)
-        return cls(AutoModel.from_pretrained(folder, config=config), config.hidden_size, techniques)
+        return cls(AutoModel.from_pretrained(folder, config=config), config.hidden_size, techniques, token_outputs)
 
     def hidden_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
 
+    def all_token_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(windows, width, token_outputs)."""
+        return self.token_head(self.dropout(hidden))
+
     def token_logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.token_head(self.dropout(hidden)).squeeze(-1)
+        """(windows, width): inside any technique span."""
+        return self.all_token_logits(hidden)[..., 0]
 
     def span_logits(self, hidden: torch.Tensor, spans: list[tuple[int, int, int]]) -> torch.Tensor:
         """spans: (window row, first piece, last piece inclusive) in window coordinates."""

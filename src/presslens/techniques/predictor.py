@@ -84,7 +84,9 @@ class TechniquePredictor:
         config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
         encoder_config = AutoConfig.from_pretrained(folder / "encoder")
         base = AutoModel.from_config(encoder_config)
-        model = TechniqueEncoder(base, encoder_config.hidden_size, len(config["techniques"]))
+        model = TechniqueEncoder(
+            base, encoder_config.hidden_size, len(config["techniques"]), config.get("token_outputs", 1)
+        )
         state = torch.load(folder / MODEL_FILE, map_location="cpu", weights_only=True)
         model.load_state_dict({k: v.float() for k, v in state.items()})
         model.eval()
@@ -109,7 +111,12 @@ class TechniquePredictor:
         torch.save(state, folder / MODEL_FILE)
         with open(folder / CLASSIFIER_FILE, "wb") as file:
             pickle.dump(self.classifier, file, protocol=pickle.HIGHEST_PROTOCOL)
-        config = {"techniques": self.techniques, "decoding": self.decoding.__dict__, **extra}
+        config = {
+            "techniques": self.techniques,
+            "decoding": self.decoding.__dict__,
+            "token_outputs": self.model.token_outputs,
+            **extra,
+        }
         (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
     # -- inference ----------------------------------------------------------------------
@@ -160,9 +167,12 @@ class TechniquePredictor:
         found = []
         for first, last in runs:
             start, end = int(encoded.starts[first]), int(encoded.ends[last])
-            start, end = _whole_words(text, start, end)
-            if end - start >= decoding.min_chars:
-                found.append((start, end, float(probabilities[first : last + 1].mean())))
+            # A span never runs across a line break: titles and paragraphs are separate units.
+            for piece_start, piece_end in _split_lines(text, start, end):
+                piece_start, piece_end = _whole_words(text, piece_start, piece_end)
+                if piece_end - piece_start >= decoding.min_chars:
+                    inside = encoded.pieces_in(piece_start, piece_end)
+                    found.append((piece_start, piece_end, float(probabilities[inside].mean())))
         return found
 
     @torch.inference_mode()
@@ -195,6 +205,15 @@ class TechniquePredictor:
             logits = self.model.span_logits(analysis.hidden, rows)
             out[keep] = torch.softmax(logits, dim=-1).numpy()
         return out
+
+
+def _split_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    pieces, offset = [], start
+    for line in text[start:end].split("\n"):
+        if line.strip():
+            pieces.append((offset, offset + len(line)))
+        offset += len(line) + 1
+    return pieces
 
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
