@@ -60,7 +60,7 @@ from presslens.attribution.polnear import (
     PolnearDocument,
     Role,
 )
-from presslens.techniques.scorer import ZERO, Score, merge_overlaps
+from presslens.techniques.scorer import ZERO, Score, merge_overlaps, score_header, score_row
 
 QUOTES = "\"“”'‘’`"
 CONTENT_JACCARD = 0.5
@@ -264,14 +264,11 @@ _NAME_WIDTH = 14
 
 
 def _header(name: str) -> str:
-    return f"  {name:<{_NAME_WIDTH}} {'P':>7} {'R':>7} {'F1':>7} {'pred':>6} {'gold':>6}"
+    return score_header(name, _NAME_WIDTH)
 
 
 def _row(name: str, value: Score) -> str:
-    return (
-        f"  {name:<{_NAME_WIDTH}} {value.precision:7.4f} {value.recall:7.4f} {value.f1:7.4f}"
-        f" {value.predicted:6d} {value.gold:6d}"
-    )
+    return score_row(name, value, _NAME_WIDTH)
 
 
 # --- JSONL -----------------------------------------------------------------------------------

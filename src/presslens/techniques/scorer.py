@@ -265,12 +265,17 @@ def format_report(
 _NAME_WIDTH = 36
 
 
-def _header(name: str) -> str:
-    return f"  {name:<{_NAME_WIDTH}} {'P':>7} {'R':>7} {'F1':>7} {'pred':>6} {'gold':>6}"
+def score_header(name: str, width: int = _NAME_WIDTH) -> str:
+    """The header line of a P/R/F1 table; shared by every scorer's report."""
+    return f"  {name:<{width}} {'P':>7} {'R':>7} {'F1':>7} {'pred':>6} {'gold':>6}"
 
 
-def _row(name: str, score: Score) -> str:
+def score_row(name: str, score: Score, width: int = _NAME_WIDTH) -> str:
     return (
-        f"  {name:<{_NAME_WIDTH}} {score.precision:7.4f} {score.recall:7.4f} {score.f1:7.4f}"
+        f"  {name:<{width}} {score.precision:7.4f} {score.recall:7.4f} {score.f1:7.4f}"
         f" {score.predicted:6d} {score.gold:6d}"
     )
+
+
+_header = score_header
+_row = score_row
