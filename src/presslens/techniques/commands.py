@@ -77,14 +77,15 @@ def eval_group() -> None:
     show_default=True,
     help="heldout: only presslens' held-out PTC articles (the model never saw them); all: every article given.",
 )
+@click.option("--float32", is_flag=True, help="Score float32 weights (as training does), not int8 as analyze runs.")
 @_model_option
-def eval_ptc(articles: Path, labels: Path, split: str, model_dir: Path | None) -> None:
+def eval_ptc(articles: Path, labels: Path, split: str, float32: bool, model_dir: Path | None) -> None:
     """SI, TC and FLC scores (SemEval-2020 Task 11 definitions) on PTC-format articles and labels."""
     from presslens.techniques.evaluate import evaluate
     from presslens.techniques.ptc import Article, parse_tc, read_article_text
     from presslens.techniques.scorer import format_report
 
-    predictor = load_predictor(model_dir)
+    predictor = load_predictor(model_dir, quantise=not float32)
     loaded = []
     for article_id, path in _select_articles(articles, split):
         label_file = labels / f"article{article_id}.task2-TC.labels"
