@@ -55,8 +55,10 @@ held-out articles, used only for the figures below.
 |---|---|---|---|
 {rows}
 
-Reproduce: `presslens eval ptc --articles ../shared/data/ptc/train-articles --labels
-../shared/data/ptc/train-labels-task2-technique-classification` (held-out split by default).
+Float32 weights, as measured at the end of training. Reproduce: `presslens eval ptc --float32
+--articles ../shared/data/ptc/train-articles --labels
+../shared/data/ptc/train-labels-task2-technique-classification` (held-out split by default);
+without `--float32` the int8 weights that `presslens analyze` runs score about a point lower.
 
 ## Known weaknesses
 - Trained on 2017-2019 English news, mostly US politics; other outlets, topics and
