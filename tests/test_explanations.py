@@ -12,23 +12,8 @@ import pytest
 from presslens.techniques import ptc
 from presslens.techniques.explanations import TECHNIQUE_INFO, TechniqueInfo, all_techniques, explain
 
-# The 14 class names of SemEval-2020 Task 11, spelled exactly as in techniques.txt.
-NAMES = [
-    "Appeal_to_Authority",
-    "Appeal_to_fear-prejudice",
-    "Bandwagon,Reductio_ad_hitlerum",
-    "Black-and-White_Fallacy",
-    "Causal_Oversimplification",
-    "Doubt",
-    "Exaggeration,Minimisation",
-    "Flag-Waving",
-    "Loaded_Language",
-    "Name_Calling,Labeling",
-    "Repetition",
-    "Slogans",
-    "Thought-terminating_Cliches",
-    "Whataboutism,Straw_Men,Red_Herring",
-]
+# The 14 class names of SemEval-2020 Task 11 (tests/test_ptc_scorer.py checks them against techniques.txt).
+NAMES = list(ptc.TECHNIQUES)
 HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 FIELDS = [field.name for field in dataclasses.fields(TechniqueInfo)]
 

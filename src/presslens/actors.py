@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from presslens.document import Actor, ActorKind, Document, EntityMention, Role
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span, Token
+    from spacy.tokens import Doc, Token
 
 ACTOR_KINDS: dict[str, ActorKind] = {
     "PERSON": "person",
@@ -673,17 +673,3 @@ def add_actor_layers(document: Document, parsed: Doc) -> None:
         )
     document.entities = entities
     document.actors = actors
-
-
-def actor_of_span(document: Document, start: int, end: int) -> Actor | None:
-    """The actor whose mention overlaps ``[start, end)`` most, if any."""
-    best, best_overlap = None, 0
-    for mention in document.entities:
-        overlap = min(end, mention.end) - max(start, mention.start)
-        if mention.actor and overlap > best_overlap:
-            best, best_overlap = document.actor(mention.actor), overlap
-    return best
-
-
-def span_of(parsed: Doc, start: int, end: int) -> Span | None:
-    return parsed.char_span(start, end, alignment_mode="expand")

@@ -239,8 +239,8 @@ def format_report(
     """Plain-text tables of whichever scores are given."""
     lines: list[str] = [title, ""] if title else []
     if si is not None:
-        lines += ["SI  span identification (overlaps merged per article)", _header("")]
-        lines += [_row("all", si), ""]
+        lines += ["SI  span identification (overlaps merged per article)", score_header("")]
+        lines += [score_row("all", si), ""]
     if tc is not None:
         micro = tc.micro
         lines.append(
@@ -252,13 +252,16 @@ def format_report(
                 f"    not comparable with the official score: {tc.unpredicted_gold} gold lines without a prediction,"
                 f" {tc.off_gold_predictions} predictions beyond the gold lines"
             )
-        lines.append(_header("technique"))
-        lines += [_row(name, score) for name, score in tc.per_technique.items()]
+        lines.append(score_header("technique"))
+        lines += [score_row(name, score) for name, score in tc.per_technique.items()]
         lines.append("")
     if flc is not None:
-        lines += ["FLC fragment-level classification (overlaps merged per article and technique)", _header("technique")]
-        lines += [_row(name, score) for name, score in flc.per_technique.items()]
-        lines += [_row("overall", flc.overall), ""]
+        lines += [
+            "FLC fragment-level classification (overlaps merged per article and technique)",
+            score_header("technique"),
+        ]
+        lines += [score_row(name, score) for name, score in flc.per_technique.items()]
+        lines += [score_row("overall", flc.overall), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -275,7 +278,3 @@ def score_row(name: str, score: Score, width: int = _NAME_WIDTH) -> str:
         f"  {name:<{width}} {score.precision:7.4f} {score.recall:7.4f} {score.f1:7.4f}"
         f" {score.predicted:6d} {score.gold:6d}"
     )
-
-
-_header = score_header
-_row = score_row

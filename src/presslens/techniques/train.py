@@ -9,7 +9,6 @@ dev, then score once on the held-out articles and write the model and its card.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import random
@@ -22,7 +21,6 @@ import torch
 from torch import nn
 
 from presslens.techniques.encoder import (
-    STRIDE,
     WINDOW,
     EncodedArticle,
     TechniqueEncoder,
@@ -191,13 +189,6 @@ def load_split(data: Path, limit: int = 0) -> tuple[list[Article], list[Article]
     if limit:
         train, dev, heldout = train[:limit], dev[: max(2, limit // 4)], heldout[: max(2, limit // 4)]
     return train, dev, heldout
-
-
-__all__ = ["STRIDE", "WINDOW", "TrainConfig", "article_windows", "is_dev", "load_split", "train_encoder"]
-
-
-def write_json(path: Path, data: object) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def tokenizer_and_ids() -> tuple[object, int, int]:
