@@ -87,12 +87,17 @@ def _actor_stages() -> list[Any]:
     return [ActorStage()]
 
 
+def _attribution_stages() -> list[Any]:
+    from presslens.attribution.stage import AttributionStage
+
+    return [*_actor_stages(), AttributionStage()]
+
+
 CONFIGURATIONS = [
     Configuration("spaCy alone"),
     Configuration("presslens: actors", _actor_stages),
+    Configuration("presslens: actors+attribution", _attribution_stages),
     Configuration("presslens analyze", _default_stages),  # whatever default_stages() holds
-    # More rows, e.g.:
-    # Configuration("presslens: actors+attrib.", lambda: [*_actor_stages(), AttributionStage()]),
 ]
 BASELINE = next(c for c in CONFIGURATIONS if c.is_baseline)
 

@@ -50,3 +50,51 @@ def test_mek_mentions_merged(seed_document: Document) -> None:
 
 def test_offsets(seed_document: Document) -> None:
     assert assert_offsets(seed_document) > 500
+
+
+def _attribution(document: Document, cue: str, content_part: str):  # type: ignore[no-untyped-def]
+    found = [
+        a
+        for a in document.attributions
+        if " ".join(s.text for s in a.cue).startswith(cue) and content_part in " ".join(s.text for s in a.content)
+    ]
+    assert found, (cue, content_part, [(" ".join(s.text for s in a.cue), a.speaker) for a in document.attributions])
+    return found[0]
+
+
+def test_attributions_of_the_officials(seed_document: Document) -> None:
+    rabiei = _actor(seed_document, "Ali Rabiei")
+    indirect = _attribution(seed_document, "said", "the opposition is an enemy of the regime")
+    direct = _attribution(seed_document, "said", "Today our enemies, particularly the MEK")
+    assert (indirect.kind, indirect.speaker, indirect.speaker_via) == ("indirect", rabiei.id, "name")
+    assert (direct.kind, direct.speaker, direct.speaker_via) == ("direct", rabiei.id, "pronoun")
+    assert "labour minister" in [r.text for r in rabiei.roles]
+    salek = _attribution(seed_document, "said", "The slogans that were chanted")
+    assert (salek.kind, salek.speaker) == ("direct", _actor(seed_document, "Ahmad Salek").id)
+    assert _actor(seed_document, "MEK").id in salek.targets
+
+
+def test_op_ed_and_the_quote_nested_in_it(seed_document: Document) -> None:
+    warning = _attribution(seed_document, "recently warned", "increasing influence of the MEK")
+    assert warning.speaker is not None and warning.speaker_via == "organisation"
+    outlet = seed_document.actor(warning.speaker)
+    assert outlet is not None and "op-ed" in outlet.name and "IRGC" in outlet.name
+    # "It said …" and "The publication also showed …" are the op-ed again, not the MEK.
+    publication = _attribution(seed_document, "also showed", "Recently, [Massoud] Rajavi gave a call")
+    assert publication.speaker == warning.speaker
+    promise = _attribution(seed_document, "has promised", "the turmoil will continue")
+    assert promise.speaker == _actor(seed_document, "Massoud Rajavi").id
+    assert promise.parent == publication.id
+    stipulated = _attribution(seed_document, "stipulated", "her organization was involved in the protests")
+    assert stipulated.kind == "indirect"
+    assert stipulated.speaker == _actor(seed_document, "Maryam Rajavi").id
+    assert stipulated.parent is not None
+
+
+def test_attribution_offsets(seed_document: Document) -> None:
+    assert seed_document.attributions
+    for attribution in seed_document.attributions:
+        for span in (*attribution.source, *attribution.cue, *attribution.content):
+            assert seed_document.text[span.start : span.end] == span.text
+        for actor_id in (attribution.speaker, *attribution.targets):
+            assert actor_id is None or seed_document.actor(actor_id) is not None

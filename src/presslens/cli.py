@@ -147,9 +147,10 @@ def schema() -> None:
 
 
 def _register_commands() -> None:
+    from presslens.attribution.commands import polnear_group
     from presslens.techniques.commands import eval_group, ptc_group, train_group
 
-    for group in (train_group, eval_group, ptc_group):
+    for group in (train_group, eval_group, ptc_group, polnear_group):
         main.add_command(group)
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 ActorKind = Literal["person", "organisation", "place", "group"]
 
@@ -75,6 +75,36 @@ class TechniqueFinding(Span):
     technique_probability: float = Field(ge=0, le=1, description="That the technique is this one.")
 
 
+AttributionKind = Literal["direct", "indirect", "mixed"]
+SpeakerVia = Literal["name", "role", "pronoun", "organisation", "unresolved", "none"]
+
+
+class Attribution(BaseModel):
+    """Who said what: a source (may be absent), a cue and a content, each a list of fragments
+    (the content of a quote interrupted by "he said" has two)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Unique within the document: 'Q1', 'Q2', ...")
+    kind: AttributionKind = Field(
+        description="direct: the content is all inside quote marks; mixed: partly; indirect: none."
+    )
+    source: list[Span] = Field(default_factory=list, description="Who: empty when the text names no source.")
+    cue: list[Span] = Field(description="The words that mark the attribution: 'said', 'according to'.")
+    content: list[Span] = Field(description="What was said, claimed or reported.")
+    speaker: str | None = Field(default=None, description="Id of the Actor the source refers to, when resolved.")
+    speaker_via: SpeakerVia = Field(
+        default="none",
+        description="How the source was resolved: a name, a role noun ('the minister'), a pronoun, an "
+        "organisation or outlet; 'unresolved' when no actor fits; 'none' without a source.",
+    )
+    targets: list[str] = Field(default_factory=list, description="Ids of the Actors mentioned inside the content.")
+    parent: str | None = Field(
+        default=None, description="Id of the attribution whose content holds this one (an outlet reporting a quote)."
+    )
+    confidence: float = Field(ge=0, le=1, description="Mean tagger probability of the cue.")
+
+
 class TechniqueExplanation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -128,7 +158,7 @@ class Document(BaseModel):
     tokens: list[Token] = Field(default_factory=list)
     entities: list[EntityMention] = Field(default_factory=list)
     actors: list[Actor] = Field(default_factory=list)
-    attributions: list[dict] = Field(default_factory=list, description="Filled by the attribution stage.")
+    attributions: list[Attribution] = Field(default_factory=list, description="Filled by the attribution stage.")
     techniques: list[TechniqueFinding] = Field(default_factory=list, description="Filled by the techniques stage.")
     technique_summary: TechniqueSummary | None = None
 
@@ -159,6 +189,8 @@ class Document(BaseModel):
         spans: list[Span] = [*self.sentences, *self.tokens, *self.entities]
         for actor in self.actors:
             spans.extend(actor.roles)
+        for attribution in self.attributions:
+            spans.extend([*attribution.source, *attribution.cue, *attribution.content])
         spans.extend(self.techniques)
         return spans
 

@@ -37,9 +37,12 @@ class ActorStage:
 
 
 def default_stages(technique_threshold: float | None = None) -> list[Stage]:
+    # Imported here so that importing the pipeline does not import the models' code.
+    from presslens.attribution.stage import AttributionStage
     from presslens.techniques.stage import TechniqueStage
 
-    return [ActorStage(), TechniqueStage(threshold=technique_threshold)]
+    # Attribution after actors: speakers and targets are resolved to the actors' mentions.
+    return [ActorStage(), AttributionStage(), TechniqueStage(threshold=technique_threshold)]
 
 
 class Pipeline:

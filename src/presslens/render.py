@@ -1,4 +1,5 @@
-"""The terminal view of an analysed document (rich): header, actors, highlighted text."""
+"""The terminal view of an analysed document (rich): header, actors, attributions, techniques,
+highlighted text."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from presslens.document import Document
+from presslens.document import Attribution, Document
 
 KIND_STYLES = {
     "person": "bold cyan",
@@ -17,6 +18,13 @@ KIND_STYLES = {
     "place": "bold green",
     "group": "bold yellow",
 }
+
+
+# Attribution cues in the text: reverse video stays distinct over any technique's background
+# colour and beside the actors' coloured names.
+CUE_STYLE = "bold reverse"
+# How much of what was said the attribution list shows.
+CONTENT_CHARS = 160
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,60 @@ def actors_table(document: Document) -> RenderableType:
     return table
 
 
+def cue_highlights(document: Document) -> list[Highlight]:
+    return [Highlight(c.start, c.end, CUE_STYLE) for a in document.attributions for c in a.cue]
+
+
+def _shorten(text: str, limit: int = CONTENT_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _attribution_line(document: Document, attribution: Attribution, depth: int) -> Text:
+    line = Text("  " * depth + ("└ " if depth else ""))
+    line.append(f"[{attribution.kind}] ", style="dim")
+    actor = document.actor(attribution.speaker) if attribution.speaker else None
+    source = " ".join(" ".join(s.text for s in attribution.source).split())
+    if actor is not None:
+        line.append(actor.name, style=KIND_STYLES.get(actor.kind, "bold"))
+        if actor.roles:
+            line.append(f" ({actor.roles[0].text})")
+        if attribution.speaker_via != "name":
+            # A guess from a pronoun or a role noun: show the words it was made from.
+            line.append(f" ← “{source}”", style="dim")
+    elif source:
+        line.append(f"“{source}”", style="italic")
+        line.append(" (unresolved)", style="dim")
+    else:
+        line.append("(no source)", style="dim italic")
+    if attribution.content:
+        line.append(": ")
+        line.append(_shorten(" … ".join(c.text for c in attribution.content)))
+    else:  # the tagger found who and how, but not what: show the cue
+        line.append(f" ({' '.join(c.text for c in attribution.cue)})", style="dim")
+    return line
+
+
+def attributions_view(document: Document) -> RenderableType:
+    """Who said what, one line each; an attribution nested in another's content (a quote an
+    outlet reports) is indented under it."""
+    known = {a.id for a in document.attributions}
+    children: dict[str | None, list[Attribution]] = {}
+    for attribution in document.attributions:
+        parent = attribution.parent if attribution.parent in known else None
+        children.setdefault(parent, []).append(attribution)
+    lines = Text()
+    lines.append(f"Attributions ({len(document.attributions)})\n", style="italic")
+    # Iterative walk: the tagger's nesting is shallow, but nothing guarantees it.
+    stack = [(a, 0) for a in reversed(children.get(None, []))]
+    while stack:
+        attribution, depth = stack.pop()
+        lines.append_text(_attribution_line(document, attribution, depth))
+        lines.append("\n")
+        stack.extend((child, depth + 1) for child in reversed(children.get(attribution.id, [])))
+    return lines
+
+
 def technique_highlights(document: Document) -> list[Highlight]:
     from presslens.techniques.explanations import explain
 
@@ -129,21 +191,26 @@ def legend() -> Text:
     for kind, style in KIND_STYLES.items():
         parts.append(kind, style=style)
         parts.append("  ")
-    parts.append("· techniques: underlined on their colour\n")
+    parts.append("· attribution cues: ")
+    parts.append("said", style=CUE_STYLE)
+    parts.append("  · techniques: underlined on their colour\n")
     return parts
 
 
 def render(document: Document) -> RenderableType:
-    return Group(
-        header(document),
-        actors_table(document),
+    parts: list[RenderableType] = [header(document), actors_table(document)]
+    if document.attributions:
+        parts.append(attributions_view(document))
+    highlights = technique_highlights(document) + cue_highlights(document) + entity_highlights(document)
+    parts += [
         techniques_table(document),
         Text(""),
         legend(),
         technique_legend(document),
-        highlighted_text(document, technique_highlights(document) + entity_highlights(document)),
+        highlighted_text(document, highlights),
         Text(""),
-    )
+    ]
+    return Group(*parts)
 
 
 def print_document(document: Document, console: Console) -> None:

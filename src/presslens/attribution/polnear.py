@@ -208,10 +208,10 @@ def _event(record: str, spans: dict[str, tuple[str, Intervals]], where: str) -> 
 # --- the corpus ------------------------------------------------------------------------------
 
 
-def annotation_files(folder: PathLike) -> dict[str, list[tuple[str, Path]]]:
+def annotation_files(folder: PathLike, ann_dir: str = ANN_DIR) -> dict[str, list[tuple[str, Path]]]:
     """Article name -> [(annotator, .ann path)] sorted by annotator, for one split folder."""
     files: dict[str, list[tuple[str, Path]]] = defaultdict(list)
-    for path in sorted((Path(folder) / ANN_DIR).glob("*.ann")):
+    for path in sorted((Path(folder) / ann_dir).glob("*.ann")):
         match = _ANN_FILE.fullmatch(path.name)
         if match is None:
             raise AnnError(f"{path}: not named <article>_<annotator>.ann")
@@ -231,21 +231,40 @@ def load_polnear(
     ``annotator_policy``: ``"first"`` keeps the lexicographically smallest annotator id of an
     article, ``"last"`` the largest. ``require_content`` drops attributions without content.
     """
+    folder = Path(folder)
+    if not list((folder / TEXT_DIR).glob("*.txt")):
+        raise FileNotFoundError(f"no articles in {folder / TEXT_DIR}")
+    documents = load_polnear_dirs(
+        folder / TEXT_DIR, folder / ANN_DIR, annotator_policy, require_content=require_content, strict=strict
+    )
+    if missing := sorted({p.stem for p in (folder / TEXT_DIR).glob("*.txt")} - {d.name for d in documents}):
+        raise AnnError(f"{folder}: article {missing[0]} has no .ann file")
+    return documents
+
+
+def load_polnear_dirs(
+    text_dir: PathLike,
+    ann_dir: PathLike,
+    annotator_policy: AnnotatorPolicy = "first",
+    *,
+    require_content: bool = False,
+    strict: bool = True,
+) -> list[PolnearDocument]:
+    """The annotated articles of a text folder and an annotation folder (``eval polnear``):
+    articles without a .ann file are left out; a .ann file without its article is an error."""
     if annotator_policy not in ("first", "last"):
         raise ValueError(f"unknown annotator policy {annotator_policy!r}")
-    folder = Path(folder)
-    files = annotation_files(folder)
-    names = sorted(path.stem for path in (folder / TEXT_DIR).glob("*.txt"))
-    if not names:
-        raise FileNotFoundError(f"no articles in {folder / TEXT_DIR}")
+    text_dir, ann_dir = Path(text_dir), Path(ann_dir)
+    files = annotation_files(ann_dir.parent, ann_dir.name)
+    names = sorted(path.stem for path in text_dir.glob("*.txt"))
     if unmatched := sorted(files.keys() - set(names)):
-        raise AnnError(f"{folder}: annotations without an article: {unmatched[:5]}")
+        raise AnnError(f"{ann_dir}: annotations without an article in {text_dir}: {unmatched[:5]}")
     documents = []
     for name in names:
         if name not in files:
-            raise AnnError(f"{folder}: article {name} has no .ann file")
+            continue
         annotator, path = files[name][0 if annotator_policy == "first" else -1]
-        text = read_text(folder / TEXT_DIR / f"{name}.txt")
+        text = read_text(text_dir / f"{name}.txt")
         attributions = read_ann(path, text, strict=strict)
         if require_content:
             attributions = tuple(a for a in attributions if a.content)

@@ -1,0 +1,106 @@
+"""CLI commands of the attribution stage: training, PolNeAR evaluation and prediction files.
+
+They join the `train` and `eval` groups of the technique commands, and add a `polnear` group."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from presslens.techniques.commands import eval_group, train_group
+
+PathDir = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+def _texts(text_dir: Path) -> list[tuple[str, Path]]:
+    files = sorted(text_dir.glob("*.txt"))
+    if not files:
+        raise click.ClickException(f"{text_dir}: no .txt files")
+    return [(f.stem, f) for f in files]
+
+
+def _model_option(function):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--model",
+        "model_dir",
+        type=PathDir,
+        default=None,
+        help="Attribution model folder (default: the shipped one).",
+    )(function)
+
+
+def _predict(text_dir: Path, model_dir: Path | None, spacy_name: str | None) -> dict[str, list]:
+    """Predictions for every .txt file of ``text_dir``, read exactly as PolNeAR's reader does."""
+    from presslens.attribution.extract import load_extractor
+    from presslens.attribution.polnear import read_text
+    from presslens.registry import spacy_model
+
+    extractor = load_extractor(model_dir)
+    files = _texts(text_dir)
+    texts = [read_text(path) for _, path in files]
+    out = {}
+    for (name, _), doc in zip(files, spacy_model(spacy_name).pipe(texts, batch_size=16), strict=True):
+        out[name] = [found.as_polnear() for found in extractor.extract(doc)]
+    return out
+
+
+@train_group.command("attribution")
+@click.option("--data", type=PathDir, required=True, help="PolNeAR folder (with train/ and dev/).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Model folder.")
+@click.option("--limit", type=int, default=0, help="Use only this many training articles (quick checks).")
+def train_attribution(data: Path, out: Path, limit: int) -> None:
+    """Train the attribution tagger on PolNeAR train, score it on dev, write it with its card."""
+    from presslens.attribution.train import AttributionTrainConfig, run_training
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    summary = run_training(data, out, AttributionTrainConfig(limit_articles=limit))
+    dev = summary["dev"]
+    assert isinstance(dev, dict)
+    click.echo(
+        f"dev exact F1 source {dev['exact_source']['f1']:.3f}, cue {dev['exact_cue']['f1']:.3f}, "
+        f"content {dev['exact_content']['f1']:.3f}; attribution F1 {dev['attribution']['f1']:.3f}; "
+        f"model and MODEL_CARD.md in {out}"
+    )
+
+
+@eval_group.command("polnear")
+@click.option("--text", "text_dir", type=PathDir, required=True, help="Folder of the articles (.txt).")
+@click.option("--attributions", "ann_dir", type=PathDir, required=True, help="Folder of the brat .ann files.")
+@click.option(
+    "--predictions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Score this JSONL prediction file instead of running the model.",
+)
+@_model_option
+def eval_polnear(text_dir: Path, ann_dir: Path, predictions: Path | None, model_dir: Path | None) -> None:
+    """Exact and overlap P/R/F1 per role and attribution-level P/R/F1 on PolNeAR-format data."""
+    from presslens.attribution.polnear import load_polnear_dirs
+    from presslens.attribution.scorer import format_report, read_predictions, score
+
+    gold = load_polnear_dirs(text_dir, ann_dir)
+    if not gold:
+        raise click.ClickException(f"{ann_dir}: no .ann files for the articles of {text_dir}")
+    predicted = read_predictions(predictions) if predictions else _predict(text_dir, model_dir, None)
+    predicted = {name: value for name, value in predicted.items() if name in {d.name for d in gold}}
+    click.echo(format_report(score(predicted, gold), f"{len(gold)} articles"))
+
+
+@click.group("polnear")
+def polnear_group() -> None:
+    """The PolNeAR attribution format."""
+
+
+@polnear_group.command("predict")
+@click.option("--text", "text_dir", type=PathDir, required=True, help="Folder of the articles (.txt).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="JSONL file to write.")
+@_model_option
+def polnear_predict(text_dir: Path, out: Path, model_dir: Path | None) -> None:
+    """One JSON line per article: {"doc": name, "attributions": [{"source", "cue", "content"}]}."""
+    from presslens.attribution.scorer import write_predictions
+
+    write_predictions(_predict(text_dir, model_dir, None), out)
+    click.echo(f"wrote {out}", err=True)

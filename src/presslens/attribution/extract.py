@@ -1,0 +1,310 @@
+"""Attribution extraction: source, cue and content spans from a spaCy parse.
+
+A CRF tags each token (BIO over source, cue, content) from features of the parse and a cue
+lexicon learned on PolNeAR; the tagged runs are then grouped into attributions around their
+cues (see ``group``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from presslens.attribution.features import CueLexicon, items, paragraphs, sequence_features
+from presslens.attribution.polnear import Intervals, PolnearAttribution
+from presslens.errors import ModelError
+from presslens.registry import registry
+
+if TYPE_CHECKING:
+    import pycrfsuite
+    from spacy.tokens import Doc, Span, Token
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "attribution"
+MODEL_DIR_ENV = "PRESSLENS_ATTRIBUTION_MODEL"
+MODEL_FILE = "tagger.crfsuite"
+LEXICON_FILE = "cue_lexicon.json"
+CONFIG_FILE = "config.json"
+SOURCE, CUE, CONTENT = "S", "C", "Q"  # tag names: B-S, I-C, ...
+
+
+@dataclass(frozen=True)
+class FoundAttribution:
+    """One attribution found in a text: character fragments per role, and how sure the tagger is."""
+
+    source: Intervals | None
+    cue: Intervals
+    content: Intervals
+    confidence: float
+
+    def as_polnear(self) -> PolnearAttribution:
+        return PolnearAttribution(self.source, self.cue, self.content)
+
+
+def model_dir(folder: Path | None = None) -> Path:
+    return folder or Path(os.environ.get(MODEL_DIR_ENV, DEFAULT_MODEL_DIR))
+
+
+def load_extractor(folder: Path | None = None) -> AttributionExtractor:
+    """The attribution model, loaded once per process."""
+    path = model_dir(folder)
+
+    def load() -> AttributionExtractor:
+        if not (path / MODEL_FILE).exists():
+            raise ModelError(f"no attribution model in {path}: train one with `presslens train attribution`")
+        return AttributionExtractor.load(path)
+
+    return registry.get(f"attribution:{path}", load)
+
+
+Run = tuple[str, int, int]  # (role letter, first token, last token), inclusive, paragraph positions
+
+
+class AttributionExtractor:
+    """Finds attributions in parsed text: the CRF tags tokens, ``group`` joins the tags."""
+
+    def __init__(self, tagger: pycrfsuite.Tagger, lexicon: CueLexicon) -> None:
+        self.tagger = tagger
+        self.lexicon = lexicon
+
+    @classmethod
+    def load(cls, folder: Path) -> AttributionExtractor:
+        import pycrfsuite
+
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(folder / MODEL_FILE))
+        lexicon = CueLexicon.from_json(json.loads((folder / LEXICON_FILE).read_text(encoding="utf-8")))
+        return cls(tagger, lexicon)
+
+    def tag(self, paragraph: Span) -> tuple[list[str], list[float]]:
+        """BIO labels of the paragraph's tokens and, per token, the marginal probability of its label."""
+        labels = self.tagger.tag(items(sequence_features(paragraph, self.lexicon)))
+        marginals = [self.tagger.marginal(label, i) for i, label in enumerate(labels)]
+        return labels, marginals
+
+    def extract(self, parsed: Doc) -> list[FoundAttribution]:
+        """Attributions of ``parsed`` (its ``.text`` is the document text), in text order."""
+        found: list[FoundAttribution] = []
+        for paragraph in paragraphs(parsed):
+            labels, marginals = self.tag(paragraph)
+            found.extend(group(list(paragraph), labels, marginals))
+        found = [with_subject_source(parsed, f) for f in found]
+        found = continue_into_quotes(parsed, found)
+        found += nested_attributions(parsed, found, self.lexicon)
+        return sorted(found, key=lambda a: a.cue)
+
+
+def runs_of(labels: list[str]) -> list[Run]:
+    """Maximal runs of one role from BIO labels; an I- that follows another role starts a run."""
+    runs: list[Run] = []
+    for i, label in enumerate(labels):
+        if label == "O":
+            continue
+        prefix, role = label.split("-", 1)
+        if prefix == "I" and runs and runs[-1][0] == role and runs[-1][2] == i - 1:
+            runs[-1] = (role, runs[-1][1], i)
+        else:
+            runs.append((role, i, i))
+    return runs
+
+
+def _chars(tokens: list[Token], first: int, last: int) -> tuple[int, int]:
+    return tokens[first].idx, tokens[last].idx + len(tokens[last].text)
+
+
+def _hangs_under(tokens: list[Token], run: Run, targets: set[int], steps: int = 4) -> bool:
+    """Whether a token of the run reaches one of ``targets`` (doc positions) going up the tree."""
+    for position in range(run[1], run[2] + 1):
+        node = tokens[position]
+        for _ in range(steps):
+            if node.head.i == node.i:
+                break
+            node = node.head
+            if node.i in targets:
+                return True
+    return False
+
+
+def group(tokens: list[Token], labels: list[str], marginals: list[float]) -> list[FoundAttribution]:
+    """Join tagged runs of one paragraph into attributions.
+
+    Each cue run anchors one attribution. Its source is the source run that hangs under the
+    cue in the parse, else the nearest source run of the same sentence. Each content run goes
+    to the cue it hangs under, else to the nearest cue of its sentence(s), else (a quote that
+    goes on after "he said.") to the nearest cue of the previous sentence. Cues that get no
+    content are dropped: annotators give almost every attribution a content.
+    """
+    runs = runs_of(labels)
+    cues = [r for r in runs if r[0] == CUE]
+    if not cues:
+        return []
+    sentence_of = [t.sent.start for t in tokens]
+    cue_tokens = [{tokens[i].i for i in range(c[1], c[2] + 1)} for c in cues]
+
+    def sentences(run: Run) -> set[int]:
+        return {sentence_of[i] for i in range(run[1], run[2] + 1)}
+
+    def distance(run: Run, cue: Run) -> int:
+        return max(cue[1] - run[2], run[1] - cue[2], 0)
+
+    sources: dict[int, Run] = {}
+    for k, cue in enumerate(cues):
+        same = [r for r in runs if r[0] == SOURCE and sentences(r) & sentences(cue)]
+        linked = [r for r in same if _hangs_under(tokens, r, cue_tokens[k], steps=2)]
+        pool = linked or [r for r in same if not any(_hangs_under(tokens, r, ct, 2) for ct in cue_tokens)]
+        if pool:
+            sources[k] = min(pool, key=lambda r: distance(r, cue))
+
+    contents: dict[int, list[Run]] = {k: [] for k in range(len(cues))}
+    for run in (r for r in runs if r[0] == CONTENT):
+        own = sentences(run)
+        candidates = [k for k, c in enumerate(cues) if sentences(c) & own]
+        if not candidates:
+            previous = [k for k, c in enumerate(cues) if c[2] < run[1]]
+            candidates = previous[-1:]
+        if not candidates:
+            continue
+        linked = [k for k in candidates if _hangs_under(tokens, run, cue_tokens[k])]
+        chosen = linked or candidates
+        contents[min(chosen, key=lambda k: distance(run, cues[k]))].append(run)
+
+    found = []
+    for k, cue in enumerate(cues):
+        if not contents[k]:
+            continue
+        source = sources.get(k)
+        confidence = sum(marginals[cue[1] : cue[2] + 1]) / (cue[2] - cue[1] + 1)
+        found.append(
+            FoundAttribution(
+                source=(_chars(tokens, source[1], source[2]),) if source else None,
+                cue=(_chars(tokens, cue[1], cue[2]),),
+                content=tuple(_chars(tokens, r[1], r[2]) for r in contents[k]),
+                confidence=round(confidence, 4),
+            )
+        )
+    return found
+
+
+# --- completion by rules ---------------------------------------------------------------------
+#
+# PolNeAR gives each word one role and never puts a cue inside another attribution's content,
+# so the tagger cannot learn nesting ("the paper reported that the minister said …"), nor a
+# quote that an earlier attribution introduces and that has no cue of its own. These rules add
+# what the tagger cannot learn, from the parse.
+
+# Reporting verbs beyond PolNeAR's lexicon (rare there or absent: "stipulated").
+REPORTING_VERBS = frozenset(
+    [
+        *("say", "tell", "add", "claim", "state", "stipulate", "assert", "contend", "allege", "maintain"),
+        *("insist", "warn", "promise", "vow", "pledge", "announce", "declare", "argue", "note", "stress"),
+        *("emphasise", "emphasize", "remark", "reply", "respond", "confirm", "reveal", "concede", "admit"),
+        *("acknowledge", "deny", "suggest", "explain", "write", "report", "predict", "threaten", "urge"),
+        *("demand", "proclaim", "complain", "boast", "testify", "disclose", "recall", "observe", "repeat"),
+        *("reiterate", "accuse"),
+    ]
+)
+_SUBJECTS = ("nsubj",)
+_NOT_SOURCES = frozenset(["what", "which", "that", "who", "whom", "there"])
+
+
+def _char_range(first: Token, last: Token) -> tuple[int, int]:
+    return first.idx, last.idx + len(last.text)
+
+
+def _phrase(token: Token) -> tuple[int, int]:
+    """The token's subtree as characters, without edge punctuation."""
+    words = [t for t in token.subtree if not (t.is_punct or t.is_space)]
+    return _char_range(words[0], words[-1]) if words else _char_range(token, token)
+
+
+def _subject(verb: Token) -> Token | None:
+    """The verb's subject, or that of the verb it is conjoined to ("X gave a call and has promised …")."""
+    for candidate in (verb, verb.head if verb.dep_ == "conj" else None):
+        if candidate is None:
+            continue
+        subject = next((c for c in candidate.children if c.dep_ in _SUBJECTS), None)
+        if subject is not None and subject.lower_ not in _NOT_SOURCES:
+            return subject
+    return None
+
+
+def _verb_of(doc: Doc, cue: Intervals) -> Token | None:
+    span = doc.char_span(cue[0][0], cue[-1][1], alignment_mode="expand")
+    verbs = [t for t in span or () if t.pos_ in ("VERB", "AUX")] if span is not None else []
+    return verbs[-1] if verbs else None
+
+
+def with_subject_source(doc: Doc, found: FoundAttribution) -> FoundAttribution:
+    """A cue verb that the tagger left without a source gets its grammatical subject."""
+    if found.source is not None:
+        return found
+    verb = _verb_of(doc, found.cue)
+    subject = _subject(verb) if verb is not None else None
+    if subject is None:
+        return found
+    source = _phrase(subject)
+    if any(s < source[1] and source[0] < e for s, e in found.cue):
+        return found
+    # A content run that swallowed the subject was mis-tagged: the subject is not what was said.
+    content = tuple(f for f in found.content if not (f[0] < source[1] and source[0] < f[1]))
+    if not content:
+        return found
+    return FoundAttribution((source,), found.cue, content, found.confidence)
+
+
+def continue_into_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
+    """A quoted passage that opens the sentence right after an attribution's content, in the
+    same paragraph, and that no attribution outside it claims, continues that content:
+    "The publication also showed that …. “Recently, X gave a call …”"."""
+    from presslens.attribution.resolve import quote_regions  # resolve imports this module
+
+    text = doc.text
+    ordered = sorted(found, key=lambda f: f.content[-1][1] if f.content else -1)
+    result = {id(f): f for f in found}
+    for quote_start, quote_end in quote_regions(text):
+        between_candidates = [f for f in ordered if f.content and f.content[-1][1] <= quote_start]
+        if not between_candidates:
+            continue
+        owner = between_candidates[-1]
+        gap = text[owner.content[-1][1] : quote_start]
+        if "\n" in gap or gap.strip(" .,;:”\"'’") or len(gap) > 4:
+            continue
+        outside_claims = any(
+            f is not owner
+            and any(s < quote_end and quote_start < e for s, e in f.content)
+            and not all(quote_start <= s and e <= quote_end for s, e in f.cue)
+            for f in found
+        )
+        if outside_claims:
+            continue
+        current = result[id(owner)]
+        result[id(owner)] = FoundAttribution(
+            current.source, current.cue, (*current.content, (quote_start, quote_end)), current.confidence
+        )
+    return [result[id(f)] for f in found]
+
+
+def nested_attributions(doc: Doc, found: list[FoundAttribution], lexicon: CueLexicon) -> list[FoundAttribution]:
+    """Reporting verbs inside a content, with a subject and a complement clause of their own,
+    become attributions of their own (the stage links them to the enclosing one)."""
+    taken = {position for f in found for s, e in f.cue for position in range(s, e)}
+    added: list[FoundAttribution] = []
+    for outer in found:
+        for start, end in outer.content:
+            span = doc.char_span(start, end, alignment_mode="expand")
+            for verb in span or ():
+                lemma = verb.lemma_.lower()
+                if verb.pos_ != "VERB" or verb.idx in taken:
+                    continue
+                if lemma not in REPORTING_VERBS and lexicon.rate(lemma) < 0.6:
+                    continue
+                complement = next((c for c in verb.children if c.dep_ == "ccomp"), None)
+                subject = _subject(verb)
+                if complement is None or subject is None:
+                    continue
+                auxiliaries = [c for c in verb.children if c.dep_ in ("aux", "neg") and c.i < verb.i]
+                cue = _char_range(auxiliaries[0] if auxiliaries else verb, verb)
+                added.append(FoundAttribution((_phrase(subject),), (cue,), (_phrase(complement),), 0.5))
+                taken.update(range(verb.idx, verb.idx + len(verb.text)))
+    return added
