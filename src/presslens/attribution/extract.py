@@ -78,9 +78,10 @@ class AttributionExtractor:
         return cls(tagger, lexicon)
 
     def tag(self, paragraph: Span) -> tuple[list[str], list[float]]:
-        """BIO labels of the paragraph's tokens and, per token, the marginal probability of its label."""
+        """BIO labels of the paragraph's tokens and, per cue token, the marginal probability of
+        its label (the confidence of an attribution; other tokens get 1.0, unused)."""
         labels = self.tagger.tag(items(sequence_features(paragraph, self.lexicon)))
-        marginals = [self.tagger.marginal(label, i) for i, label in enumerate(labels)]
+        marginals = [self.tagger.marginal(label, i) if label.endswith(CUE) else 1.0 for i, label in enumerate(labels)]
         return labels, marginals
 
     def extract(self, parsed: Doc) -> list[FoundAttribution]:

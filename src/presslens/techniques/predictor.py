@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,7 +93,11 @@ class TechniquePredictor:
         model.eval()
         if quantise:
             # int8 weights for the linear layers: about twice as fast on CPU, same decisions.
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            with warnings.catch_warnings():
+                # torch announces the eager quantisation API's move to torchao on every call:
+                # noise to a user of presslens, who can do nothing about it.
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         with open(folder / CLASSIFIER_FILE, "rb") as file:
             classifier = pickle.load(file)  # our own artefact, written by train
         tokenizer = load_tokenizer(folder / "encoder")
