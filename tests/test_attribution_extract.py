@@ -122,3 +122,14 @@ def test_shipped_tagger_finds_direct_and_indirect(nlp) -> None:  # type: ignore[
     for f in found:
         for start, end in (*(f.source or ()), *f.cue, *f.content):
             assert 0 <= start < end <= len(text)
+
+
+def test_colon_at_paragraph_end_introduces_the_next_paragraph(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "The harbour minister Elena Marsh said:\n\n“We will not give in to blackmail, not today and not ever.”"
+    doc = nlp(text)
+    found = load_extractor().extract(doc)
+    got = [texts(f, text) for f in found]
+    assert any(
+        source == "The harbour minister Elena Marsh" and content.startswith("“We will not give in")
+        for source, _, content in got
+    ), got

@@ -87,9 +87,14 @@ class AttributionExtractor:
     def extract(self, parsed: Doc) -> list[FoundAttribution]:
         """Attributions of ``parsed`` (its ``.text`` is the document text), in text order."""
         found: list[FoundAttribution] = []
-        for paragraph in paragraphs(parsed):
+        blocks = paragraphs(parsed)
+        for number, paragraph in enumerate(blocks):
             labels, marginals = self.tag(paragraph)
-            found.extend(group(list(paragraph), labels, marginals))
+            following = blocks[number + 1] if number + 1 < len(blocks) else None
+            for item in group(list(paragraph), labels, marginals, keep_empty=True):
+                item = item if item.content else content_after_colon(parsed, item, paragraph, following)
+                if item.content:
+                    found.append(item)
         found = [with_subject_source(parsed, f) for f in found]
         found = continue_into_quotes(parsed, found)
         found += nested_attributions(parsed, found, self.lexicon)
@@ -127,14 +132,17 @@ def _hangs_under(tokens: list[Token], run: Run, targets: set[int], steps: int = 
     return False
 
 
-def group(tokens: list[Token], labels: list[str], marginals: list[float]) -> list[FoundAttribution]:
+def group(
+    tokens: list[Token], labels: list[str], marginals: list[float], keep_empty: bool = False
+) -> list[FoundAttribution]:
     """Join tagged runs of one paragraph into attributions.
 
     Each cue run anchors one attribution. Its source is the source run that hangs under the
     cue in the parse, else the nearest source run of the same sentence. Each content run goes
     to the cue it hangs under, else to the nearest cue of its sentence(s), else (a quote that
     goes on after "he said.") to the nearest cue of the previous sentence. Cues that get no
-    content are dropped: annotators give almost every attribution a content.
+    content are dropped (unless ``keep_empty``: the caller may find it after a colon):
+    annotators give almost every attribution a content.
     """
     runs = runs_of(labels)
     cues = [r for r in runs if r[0] == CUE]
@@ -172,7 +180,7 @@ def group(tokens: list[Token], labels: list[str], marginals: list[float]) -> lis
 
     found = []
     for k, cue in enumerate(cues):
-        if not contents[k]:
+        if not contents[k] and not keep_empty:
             continue
         source = sources.get(k)
         confidence = sum(marginals[cue[1] : cue[2] + 1]) / (cue[2] - cue[1] + 1)
@@ -234,6 +242,20 @@ def _verb_of(doc: Doc, cue: Intervals) -> Token | None:
     span = doc.char_span(cue[0][0], cue[-1][1], alignment_mode="expand")
     verbs = [t for t in span or () if t.pos_ in ("VERB", "AUX")] if span is not None else []
     return verbs[-1] if verbs else None
+
+
+def content_after_colon(doc: Doc, found: FoundAttribution, paragraph: Span, following: Span | None) -> FoundAttribution:
+    """ "He said:" at the end of a paragraph introduces the next paragraph (a block quote)."""
+    if following is None:
+        return found
+    rest = doc.text[found.cue[-1][1] : paragraph.end_char].strip()
+    # The colon is part of the cue in PolNeAR's annotation ("reports:"), or just after it.
+    if rest != ":" and not (rest == "" and doc.text[: found.cue[-1][1]].rstrip().endswith(":")):
+        return found
+    words = [t for t in following if not t.is_space]
+    if not words:
+        return found
+    return FoundAttribution(found.source, found.cue, (_chars(words, 0, len(words) - 1),), found.confidence)
 
 
 def with_subject_source(doc: Doc, found: FoundAttribution) -> FoundAttribution:
