@@ -152,6 +152,16 @@ def _register_commands() -> None:
 
     for group in (train_group, eval_group, ptc_group, polnear_group):
         main.add_command(group)
+    # The corpus commands: ingest, actors, query, report, store.
+    from presslens.store.commands import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+    # The web interface and API: serve.
+    from presslens.service.commands import COMMANDS as SERVICE_COMMANDS
+
+    for command in SERVICE_COMMANDS:
+        main.add_command(command)
 
 
 _register_commands()

@@ -1,0 +1,60 @@
+"""`presslens serve`: the API and the web interface in one process (uvicorn)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from pathlib import Path
+
+import click
+
+from presslens.service import DEFAULT_MAX_BYTES
+
+TOKEN_ENV = "PRESSLENS_TOKEN"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--store", "store", type=click.Path(dir_okay=False), default=None, help="Corpus store to explore (read-only)."
+)
+@click.option(
+    "--max-bytes", type=click.IntRange(1000), default=DEFAULT_MAX_BYTES, show_default=True, help="Largest request body."
+)
+@click.option(
+    "--token",
+    default=None,
+    help=f"Bearer token for POST requests (default: ${TOKEN_ENV}; made up and printed when --host is not loopback).",
+)
+def serve(host: str, port: int, store: str | None, max_bytes: int, token: str | None) -> None:
+    """Serve the JSON API (/api) and the web interface (/). Analysing never stores anything;
+    the store is only read."""
+    import uvicorn
+
+    from presslens.service.app import create_app
+
+    token = token or os.environ.get(TOKEN_ENV) or None
+    if token is None and not is_loopback(host):
+        token = secrets.token_urlsafe(24)
+        click.echo(
+            f"presslens: listening beyond loopback; POST requests need 'Authorization: Bearer {token}'", err=True
+        )
+    if store and not Path(store).exists():
+        raise click.BadParameter(f"{store}: no store here", param_hint="--store")
+    app = create_app(Path(store) if store else None, token, max_bytes)
+    click.echo(f"presslens: serving on http://{host}:{port}/", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", limit_concurrency=64)
+
+
+COMMANDS = [serve]

@@ -1,0 +1,167 @@
+"""The corpus store's tables, its schema version and the migrations between versions.
+
+A store is one DuckDB file. Offsets in every table are ``[start, end)`` characters of the
+document's ``text``, as in the Document model. Tables hold only what corpus questions need:
+the token and sentence layers of a Document are not kept (they are most of its size and can
+be recomputed from ``text``).
+
+Migrations are a list of steps; step ``n`` takes a store from version ``n - 1`` to ``n``.
+A new store applies every step in order, so the path an old store takes is the same code a
+new store runs.
+"""
+
+from __future__ import annotations
+
+# Every table, in an order that export and counts follow.
+TABLES = (
+    "meta",
+    "outlets",
+    "documents",
+    "actors",
+    "mentions",
+    "attributions",
+    "techniques",
+    "failures",
+    "postings",
+    "corpus_actors",
+    "actor_keys",
+    "doc_actors",
+    "actor_names",
+)
+
+# Tables whose rows are the corpus itself (``meta`` holds bookkeeping).
+DATA_TABLES = TABLES[1:]
+
+_V1 = """
+CREATE TABLE meta (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+CREATE TABLE outlets (
+    id INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL UNIQUE
+);
+CREATE TABLE documents (
+    id VARCHAR PRIMARY KEY,            -- sha256 of text, 16 hex digits (Document.id)
+    source VARCHAR,                    -- path, path:line (JSONL) or path@offset (WARC)
+    url VARCHAR,
+    outlet_id INTEGER,                 -- outlets.id
+    title VARCHAR,
+    author VARCHAR,
+    published DATE,                    -- parsed from published_text when it is ISO 8601
+    published_text VARCHAR,
+    language VARCHAR,
+    collection VARCHAR,                -- 'polnear', 'ptc', 'warc' or NULL
+    external_id VARCHAR,               -- the collection's own id of the article
+    -- Uncompressed: DuckDB compresses long strings in large blocks, and reading one article
+    -- by id (search snippets) then costs a block's decompression. The file is ~3x larger.
+    text VARCHAR NOT NULL USING COMPRESSION uncompressed,
+    n_chars INTEGER NOT NULL,
+    n_words INTEGER NOT NULL,
+    technique_chars INTEGER NOT NULL,  -- characters inside any technique span (overlaps once)
+    stages VARCHAR[] NOT NULL,         -- pipeline stages that ran: 'nlp', 'actors', ...
+    warnings VARCHAR[] NOT NULL,
+    document_schema VARCHAR NOT NULL,  -- Document.schema_version
+    ingested_at TIMESTAMP NOT NULL
+);
+CREATE TABLE actors (                  -- actors as found in one article
+    doc_id VARCHAR NOT NULL,
+    actor_id VARCHAR NOT NULL,         -- 'A1', unique within the document
+    kind VARCHAR NOT NULL,             -- person, organisation, place, group
+    name VARCHAR NOT NULL,
+    aliases VARCHAR[] NOT NULL,
+    roles VARCHAR[] NOT NULL,
+    n_mentions INTEGER NOT NULL,
+    key VARCHAR NOT NULL               -- normalised name, joined to actor_keys
+);
+CREATE TABLE mentions (
+    doc_id VARCHAR NOT NULL,
+    idx INTEGER NOT NULL,              -- index in Document.entities
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    text VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    origin VARCHAR NOT NULL,
+    actor_id VARCHAR
+);
+CREATE TABLE attributions (
+    doc_id VARCHAR NOT NULL,
+    attribution_id VARCHAR NOT NULL,   -- 'Q1', unique within the document
+    kind VARCHAR NOT NULL,             -- direct, indirect, mixed
+    speaker VARCHAR,                   -- actors.actor_id of the same document
+    speaker_via VARCHAR NOT NULL,
+    parent VARCHAR,
+    targets VARCHAR[] NOT NULL,        -- actors.actor_id of the same document
+    speaker_key VARCHAR,               -- actors.key of the speaker, and of the targets: the
+    target_keys VARCHAR[] NOT NULL,    -- questions about actors then need no join with actors
+    confidence DOUBLE NOT NULL,
+    start_char INTEGER NOT NULL,       -- from the first to the last fragment
+    end_char INTEGER NOT NULL,
+    source_text VARCHAR NOT NULL,      -- fragments joined by ' … '
+    cue_text VARCHAR NOT NULL,
+    content_text VARCHAR NOT NULL,
+    source_spans INTEGER[][] NOT NULL, -- [[start, end], ...]
+    cue_spans INTEGER[][] NOT NULL,
+    content_spans INTEGER[][] NOT NULL
+);
+CREATE TABLE techniques (
+    doc_id VARCHAR NOT NULL,
+    idx INTEGER NOT NULL,
+    technique VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    text VARCHAR NOT NULL,
+    confidence DOUBLE NOT NULL,
+    span_probability DOUBLE NOT NULL,
+    technique_probability DOUBLE NOT NULL
+);
+CREATE TABLE failures (
+    source VARCHAR PRIMARY KEY,
+    reason VARCHAR NOT NULL,
+    attempts INTEGER NOT NULL,
+    failed_at TIMESTAMP NOT NULL
+);
+CREATE TABLE postings (                -- the full-text index: lower-cased words per document
+    term VARCHAR NOT NULL,
+    doc_id VARCHAR NOT NULL,
+    tf INTEGER NOT NULL
+);
+CREATE TABLE corpus_actors (           -- one person or organisation across the corpus
+    id INTEGER NOT NULL,
+    kind VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    manual BOOLEAN NOT NULL,           -- named by the alias file
+    -- Counted when the corpus actors are rebuilt (at the end of every ingest):
+    documents INTEGER NOT NULL,
+    mentions INTEGER NOT NULL,
+    statements INTEGER NOT NULL,       -- attributions it is the speaker of
+    about INTEGER NOT NULL             -- attributions it is among the targets of
+);
+CREATE TABLE actor_keys (              -- which corpus actor each normalised name belongs to
+    key VARCHAR NOT NULL,
+    corpus_actor INTEGER NOT NULL
+);
+CREATE TABLE doc_actors (              -- which corpus actors each article names, once each
+    doc_id VARCHAR NOT NULL,           -- (rebuilt with the corpus actors), for co-mentions
+    doc UBIGINT NOT NULL,              -- hash(doc_id): joins on an integer are faster
+    corpus_actor INTEGER NOT NULL
+);
+CREATE TABLE actor_names (             -- every name and alias used for a corpus actor
+    corpus_actor INTEGER NOT NULL,     -- (rebuilt with the corpus actors), to look names up
+    name VARCHAR NOT NULL,
+    lower_name VARCHAR NOT NULL,
+    documents INTEGER NOT NULL
+);
+"""
+
+# MIGRATIONS[n - 1] takes a store from version n - 1 to version n.
+MIGRATIONS: list[str] = [_V1]
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version() -> int:
+    """The version this presslens writes: the number of migration steps."""
+    return len(MIGRATIONS)
