@@ -121,6 +121,7 @@ def sequence_features(span: Span, lexicon: CueLexicon) -> list[dict[str, float |
     likely = [i for i, r in enumerate(rates) if r >= CUE_LIKELY and tokens[i].pos_ in ("VERB", "NOUN", "AUX")]
     base = [_token_features(t, r, q) for t, r, q in zip(tokens, rates, quoted, strict=True)]
     edges = _edge_features(tokens, likely, span.start)
+    cue_positions = {tokens[i].i for i in likely}  # doc positions, for walking up the tree
     out: list[dict[str, float | str]] = []
     for i, token in enumerate(tokens):
         features = dict(base[i])
@@ -139,7 +140,7 @@ def sequence_features(span: Span, lexicon: CueLexicon) -> list[dict[str, float |
                 features[f"{offset}:edge"] = 1.0
         features["-1|0"] = f"{base[i - 1]['w'] if i else '<s>'}|{base[i]['w']}"
         features["0|+1"] = f"{base[i]['w']}|{base[i + 1]['w'] if i + 1 < len(tokens) else '</s>'}"
-        features.update(_path_features(token, tokens, likely, span.start))
+        features.update(_path_features(token, tokens, likely, cue_positions, span.start))
         out.append(features)
     return out
 
@@ -193,12 +194,13 @@ def _token_features(token: Token, rate: float, quoted: bool) -> dict[str, float 
     return features
 
 
-def _path_features(token: Token, tokens: list[Token], likely: list[int], offset: int) -> dict[str, float | str]:
+def _path_features(
+    token: Token, tokens: list[Token], likely: list[int], cue_positions: set[int], offset: int
+) -> dict[str, float | str]:
     """Where the token stands relative to the nearest likely cue: the relation by which it
     hangs under a cue (walking up the tree), and the linear distance and side of the nearest."""
     features: dict[str, float | str] = {}
     node, steps, last_dep = token, 0, token.dep_
-    cue_positions = {tokens[i].i for i in likely}
     while steps < 8 and node.head.i != node.i:
         last_dep = node.dep_
         node = node.head
