@@ -75,7 +75,26 @@ def _reader(store_path: str) -> Any:
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @_store_option
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Analysis processes.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 4096),
+    default=None,
+    help="Analysis processes (local engine, default 1) or actors (Ray engine, default one per CPU of the cluster).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: this machine's processes; ray: a Ray cluster (pip install 'presslens[ray]'), see docs/ray.md.",
+)
+@click.option("--address", help="Ray engine: the cluster's address (default: start a local Ray instance).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Ray engine: keep the results as a Parquet dataset in this folder instead of loading them into the store.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -100,7 +119,10 @@ def _reader(store_path: str) -> Any:
 def ingest(
     paths: tuple[str, ...],
     store_path: str,
-    workers: int,
+    workers: int | None,
+    engine: str,
+    address: str | None,
+    out_dir: str | None,
     fmt: str,
     skip: str,
     spacy_name: str | None,
@@ -117,6 +139,10 @@ def ingest(
     Articles already stored (the same text) are skipped, so a rerun after an interruption
     finishes the job. Inputs that fail are recorded (`presslens store failures`) and the
     ingest goes on; the exit status is 1 if any failed.
+
+    With --engine ray the same pipeline runs on Ray Data (a local instance, or the cluster at
+    --address); --out DIR keeps its results as a Parquet dataset (`presslens store load DIR`
+    loads one later).
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
@@ -132,6 +158,8 @@ def ingest(
         raise click.BadParameter(f"unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(STAGES)}")
     if "actors" in skipped:
         skipped.add("attribution")  # speakers and targets are actors
+    if engine == "local" and (address or out_dir):
+        raise click.UsageError("--address and --out belong to the Ray engine: add --engine ray")
     settings = IngestSettings(
         stages=tuple(s for s in STAGES if s not in skipped),
         spacy_name=spacy_name,
@@ -140,7 +168,7 @@ def ingest(
             max_bytes=max_bytes or DEFAULT_MAX_BYTES, english_only=not any_language, clean=not no_clean
         ),
         fmt=fmt,
-        workers=workers,
+        workers=workers or 1,
     )
     alias_file = load_aliases(aliases) if aliases else None
     console = Console(stderr=True)
@@ -164,9 +192,9 @@ def ingest(
         progress.update(task, total=max(report.total_bytes, 1))
 
     def on_outcome(outcome: Outcome, report: IngestReport) -> None:
-        if outcome.document is not None and not outcome.skipped:
+        if outcome.document_id is not None and not outcome.skipped:
             if verbose:
-                click.echo(f"stored {outcome.document.id} {outcome.source}", err=True)
+                click.echo(f"stored {outcome.document_id} {outcome.source}", err=True)
         elif outcome.skipped:
             if verbose:
                 click.echo(f"skipped {outcome.source} (already stored)", err=True)
@@ -179,21 +207,40 @@ def ingest(
             share = report.done_bytes / report.total_bytes if report.total_bytes else 0
             click.echo(f"presslens: ingest: {status(report)} · {share:.0%} of input", err=True)
 
-    with Store(store_path) as store:
-        try:
+    def run(store: Any) -> IngestReport:
+        if engine == "local":
+            return ingest(store, paths, settings, aliases=alias_file, on_outcome=on_outcome, on_start=on_start)
+        from presslens.engines.ray_engine import RaySettings, ingest_ray
+
+        return ingest_ray(
+            paths,
+            settings,
+            RaySettings(address=address, workers=workers),
+            store=store,
+            out=out_dir,
+            aliases=alias_file,
+            on_outcome=on_outcome,
+            on_start=on_start,
+        )
+
+    try:
+        if out_dir:
             with progress:
-                report = ingest(store, paths, settings, aliases=alias_file, on_outcome=on_outcome, on_start=on_start)
-        except IngestAborted as error:
-            stage = next((s for s in ("attribution", "technique") if s in str(error).lower()), None)
-            hint = f" (leave the stage out: --skip {stage}{'s' if stage == 'technique' else ''})" if stage else ""
-            raise PresslensError(f"ingest stopped: {error}{hint}") from None
-        except KeyboardInterrupt:
-            click.echo("presslens: interrupted: what was stored is kept; run the same command to finish", err=True)
-            sys.exit(130)
+                report = run(None)
+        else:
+            with Store(store_path) as store, progress:
+                report = run(store)
+    except IngestAborted as error:
+        stage = next((s for s in ("attribution", "technique") if s in str(error).lower()), None)
+        hint = f" (leave the stage out: --skip {stage}{'s' if stage == 'technique' else ''})" if stage else ""
+        raise PresslensError(f"ingest stopped: {error}{hint}") from None
+    except KeyboardInterrupt:
+        click.echo("presslens: interrupted: what was stored is kept; run the same command to finish", err=True)
+        sys.exit(130)
+    where = f"the Parquet dataset {out_dir}" if out_dir else f"{report.corpus_actors} corpus actors in {store_path}"
     click.echo(
         f"presslens: {report.stored} stored, {report.skipped} skipped (already stored), {len(report.failed)} failed "
-        f"in {report.elapsed:.1f} s ({report.rate:.2f} articles/s); "
-        f"{report.corpus_actors} corpus actors in {store_path}",
+        f"in {report.elapsed:.1f} s ({report.rate:.2f} articles/s); {where}",
         err=True,
     )
     if report.failed:
@@ -548,6 +595,34 @@ def export_command(store_path: str, out_dir: str) -> None:
     with _reader(store_path) as store:
         written = store.export_parquet(out_dir)
     click.echo(f"presslens: {len(written)} tables written to {out_dir}", err=True)
+
+
+@store_group.command("load")
+@click.argument("folder", type=click.Path(file_okay=False))
+@_store_option
+@click.option("--aliases", type=click.Path(dir_okay=False), help="Actor alias file (YAML), see `presslens actors -h`.")
+def load_command(folder: str, store_path: str, aliases: str | None) -> None:
+    """Load a Parquet dataset written by `presslens ingest --engine ray --out FOLDER` into a
+    store; documents stored already are skipped."""
+    from pathlib import Path
+
+    from presslens.engines.ray_engine import load_dataset
+    from presslens.store import Store, parts
+    from presslens.store.actors import load_aliases
+
+    if not Path(folder).is_dir():
+        raise PresslensError(f"{folder}: no such folder")
+    if not parts.is_dataset(folder):
+        raise PresslensError(f"{folder}: not a presslens Parquet dataset (no documents/ folder)")
+    alias_file = load_aliases(aliases) if aliases else None
+    with Store(store_path) as store:
+        stored, skipped = load_dataset(store, folder)
+        corpus_actors = store.resolve_actors(alias_file)
+    click.echo(
+        f"presslens: {stored} stored, {skipped} skipped (already stored); "
+        f"{corpus_actors} corpus actors in {store_path}",
+        err=True,
+    )
 
 
 @store_group.command("migrate")

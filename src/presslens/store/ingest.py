@@ -98,6 +98,7 @@ class Outcome:
     skipped: bool = False
     collection: str | None = None
     external_id: str | None = None
+    document_id: str | None = None  # the stored document's id (set when settled)
 
 
 @dataclass
@@ -310,6 +311,7 @@ def ingest(
                 stages=settings.stage_names,
             )
             if added:
+                outcome.document_id = outcome.document.id
                 report.stored += 1
             else:  # the same text came twice in this run
                 outcome.skipped = True

@@ -85,9 +85,12 @@ def _size(name: str) -> int:
     return total_bytes([name])
 
 
-def iter_items(files: list[str], fmt: str, max_bytes: int) -> Iterator[WorkItem | Failure]:
-    """Work items of the expanded files, in order."""
-    polnear_metadata: dict[Path, dict[str, dict[str, str]]] = {}
+def iter_items(
+    files: list[str], fmt: str, max_bytes: int, metadata_cache: dict[Path, dict[str, dict[str, str]]] | None = None
+) -> Iterator[WorkItem | Failure]:
+    """Work items of the expanded files, in order. ``metadata_cache`` keeps PolNeAR's
+    metadata files read between calls (a reader called once per file)."""
+    polnear_metadata = metadata_cache if metadata_cache is not None else {}
     for name in files:
         if fmt == "auto" and is_warc(name):
             yield from _warc_items(name, max_bytes)

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from presslens.document import Attribution, Document, Span
+from presslens.document import Document
 from presslens.errors import PresslensError
 from presslens.store import schema
 from presslens.store.actors import Aliases, KeyStats, actor_key, display_name, is_acronym, parse_aliases, resolve
+from presslens.store.rows import COLUMNS as ROW_COLUMNS
+from presslens.store.rows import DOCUMENT_TABLES, Rows, document_rows, select_rows
 
 DEFAULT_STORE = "presslens.duckdb"
 STORE_ENV = "PRESSLENS_STORE"
@@ -58,40 +60,6 @@ def parse_date(value: str | None) -> date | None:
         return date.fromisoformat(value.strip()[:10])
     except ValueError:
         return None
-
-
-def _covered(spans: Iterable[tuple[int, int]]) -> int:
-    """Characters inside any of the spans, overlaps counted once."""
-    total, reach = 0, 0
-    for start, end in sorted(spans):
-        start = max(start, reach)
-        if end > start:
-            total += end - start
-            reach = end
-    return total
-
-
-def _joined(spans: Sequence[Span]) -> str:
-    return " … ".join(s.text for s in spans)
-
-
-def _extent(attribution: Attribution) -> tuple[int, int]:
-    spans = [*attribution.source, *attribution.cue, *attribution.content]
-    if not spans:
-        return 0, 0
-    return min(s.start for s in spans), max(s.end for s in spans)
-
-
-def infer_stages(document: Document) -> list[str]:
-    """The stages a document shows signs of, for documents added without saying."""
-    stages = ["nlp"] if document.sentences or document.tokens else []
-    if document.entities or document.actors:
-        stages.append("actors")
-    if document.attributions:
-        stages.append("attribution")
-    if document.technique_summary is not None or document.techniques:
-        stages.append("techniques")
-    return stages
 
 
 class Store:
@@ -277,137 +245,84 @@ class Store:
         ingest runs as it ends (call it after adding documents yourself)."""
         if self.has(document.id):
             return False
+        rows = document_rows(document, collection=collection, external_id=external_id, stages=stages)
+        return bool(self.add_rows(rows))
+
+    def add_rows(self, rows: Rows) -> list[str]:
+        """Store documents given as their rows (``presslens.store.rows``, e.g. a Parquet
+        part of the Ray engine) in one transaction; documents stored already are left out,
+        failure rows are recorded as failures. Returns the ids stored."""
+        documents = rows.get("documents", {})
+        ids = list(documents.get("id", []))
+        if len(set(ids)) != len(ids):
+            # The rows of other tables could not be told apart between the copies.
+            raise StoreError("rows to add repeat a document id; give each document once")
+        known = self.known_ids_among(ids)
+        fresh = [doc for doc in ids if doc not in known]
+        failures = rows.get("failures")
+        if not fresh and not (failures and failures["source"]):
+            return []
+        if len(fresh) != len(ids):
+            rows = select_rows(rows, set(fresh))
+            documents = rows["documents"]
         self.con.begin()
         try:
-            self._add_rows(document, collection, external_id, list(stages) if stages is not None else None)
-            self.con.execute("DELETE FROM failures WHERE source = ?", [document.source or document.id])
+            self._insert_rows(rows)
+            if failures and failures["source"]:
+                for source, reason in zip(failures["source"], failures["reason"], strict=True):
+                    self._record_failure(source, reason)
+            if fresh:
+                stored_sources = [s or d for s, d in zip(documents["source"], documents["id"], strict=True)]
+                self.con.execute("DELETE FROM failures WHERE source IN (SELECT unnest(?::VARCHAR[]))", [stored_sources])
             self.con.commit()
         except BaseException:
             self.con.rollback()
             self._outlets = self._keys = None  # the caches may hold what was rolled back
             raise
-        return True
+        return fresh
 
-    def _add_rows(
-        self, document: Document, collection: str | None, external_id: str | None, stages: list[str] | None
-    ) -> None:
-        doc = document.id
-        text = document.text
-        self.con.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                doc,
-                document.source,
-                document.url,
-                self._outlet_id(document.outlet),
-                document.title,
-                document.author,
-                parse_date(document.published),
-                document.published,
-                document.language,
-                collection,
-                external_id,
-                text,
-                len(text),
-                count_words(text),
-                _covered((t.start, t.end) for t in document.techniques),
-                stages if stages is not None else infer_stages(document),
-                list(document.warnings),
-                document.schema_version,
-                datetime.now(),
-            ],
-        )
-        keys = [actor_key(a.kind, a.name) for a in document.actors]
-        self._insert(
-            "actors",
-            {
-                "doc_id": ("VARCHAR", [doc] * len(document.actors)),
-                "actor_id": ("VARCHAR", [a.id for a in document.actors]),
-                "kind": ("VARCHAR", [a.kind for a in document.actors]),
-                "name": ("VARCHAR", [a.name for a in document.actors]),
-                "aliases": ("VARCHAR[]", [list(a.aliases) for a in document.actors]),
-                "roles": ("VARCHAR[]", [[r.text for r in a.roles] for a in document.actors]),
-                "n_mentions": ("INTEGER", [len(a.mentions) for a in document.actors]),
-                "key": ("VARCHAR", keys),
-            },
-        )
-        self._corpus_ids({k: (a.kind, a.name) for k, a in zip(keys, document.actors, strict=True)})
-        assert self._keys is not None
-        if keys:
-            self.con.execute(
-                "INSERT INTO doc_actors SELECT ?, hash(?), unnest(?::INTEGER[])",
-                [doc, doc, sorted({self._keys[k] for k in keys})],
+    def known_ids_among(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        found = self.query("SELECT id FROM documents WHERE id IN (SELECT unnest(?::VARCHAR[]))", [list(ids)])
+        return {r[0] for r in found}
+
+    def _insert_rows(self, rows: Rows) -> None:
+        documents = rows.get("documents")
+        if not documents or not documents["id"]:
+            return
+        for table in DOCUMENT_TABLES:
+            columns = rows.get(table)
+            if not columns:
+                continue
+            types = ROW_COLUMNS[table]
+            if table == "documents":
+                columns = {("outlet_id" if name == "outlet" else name): values for name, values in columns.items()}
+                columns["outlet_id"] = [self._outlet_id(name) for name in columns["outlet_id"]]
+                types = {("outlet_id" if name == "outlet" else name): t for name, t in types.items()}
+                types["outlet_id"] = "INTEGER"
+            self._insert(table, {name: (types[name], values) for name, values in columns.items()})
+        actors = rows.get("actors")
+        if actors and actors["key"]:
+            self._corpus_ids(
+                {
+                    key: (kind, name)
+                    for key, kind, name in zip(actors["key"], actors["kind"], actors["name"], strict=True)
+                }
             )
-        key_of = {a.id: k for a, k in zip(document.actors, keys, strict=True)}
-        entities = document.entities
-        self._insert(
-            "mentions",
-            {
-                "doc_id": ("VARCHAR", [doc] * len(entities)),
-                "idx": ("INTEGER", list(range(len(entities)))),
-                "start_char": ("INTEGER", [e.start for e in entities]),
-                "end_char": ("INTEGER", [e.end for e in entities]),
-                "text": ("VARCHAR", [e.text for e in entities]),
-                "label": ("VARCHAR", [e.label for e in entities]),
-                "origin": ("VARCHAR", [e.origin for e in entities]),
-                "actor_id": ("VARCHAR", [e.actor for e in entities]),
-            },
-        )
-        quotes = document.attributions
-        extents = [_extent(q) for q in quotes]
-        self._insert(
-            "attributions",
-            {
-                "doc_id": ("VARCHAR", [doc] * len(quotes)),
-                "attribution_id": ("VARCHAR", [q.id for q in quotes]),
-                "kind": ("VARCHAR", [q.kind for q in quotes]),
-                "speaker": ("VARCHAR", [q.speaker for q in quotes]),
-                "speaker_via": ("VARCHAR", [q.speaker_via for q in quotes]),
-                "parent": ("VARCHAR", [q.parent for q in quotes]),
-                "targets": ("VARCHAR[]", [list(q.targets) for q in quotes]),
-                "speaker_key": ("VARCHAR", [key_of.get(q.speaker or "") for q in quotes]),
-                "target_keys": ("VARCHAR[]", [[key_of[t] for t in q.targets if t in key_of] for q in quotes]),
-                "confidence": ("DOUBLE", [q.confidence for q in quotes]),
-                "start_char": ("INTEGER", [e[0] for e in extents]),
-                "end_char": ("INTEGER", [e[1] for e in extents]),
-                "source_text": ("VARCHAR", [_joined(q.source) for q in quotes]),
-                "cue_text": ("VARCHAR", [_joined(q.cue) for q in quotes]),
-                "content_text": ("VARCHAR", [_joined(q.content) for q in quotes]),
-                "source_spans": ("INTEGER[][]", [[[s.start, s.end] for s in q.source] for q in quotes]),
-                "cue_spans": ("INTEGER[][]", [[[s.start, s.end] for s in q.cue] for q in quotes]),
-                "content_spans": ("INTEGER[][]", [[[s.start, s.end] for s in q.content] for q in quotes]),
-            },
-        )
-        found = document.techniques
-        self._insert(
-            "techniques",
-            {
-                "doc_id": ("VARCHAR", [doc] * len(found)),
-                "idx": ("INTEGER", list(range(len(found)))),
-                "technique": ("VARCHAR", [t.technique for t in found]),
-                "label": ("VARCHAR", [t.label for t in found]),
-                "start_char": ("INTEGER", [t.start for t in found]),
-                "end_char": ("INTEGER", [t.end for t in found]),
-                "text": ("VARCHAR", [t.text for t in found]),
-                "confidence": ("DOUBLE", [t.confidence for t in found]),
-                "span_probability": ("DOUBLE", [t.span_probability for t in found]),
-                "technique_probability": ("DOUBLE", [t.technique_probability for t in found]),
-            },
-        )
-        # The title is searchable too, when the text does not already start with it.
-        title = document.title or ""
-        terms = index_terms(text if not title or title in text[:1000] else f"{title}\n{text}")
-        self._insert(
-            "postings",
-            {
-                "term": ("VARCHAR", list(terms)),
-                "doc_id": ("VARCHAR", [doc] * len(terms)),
-                "tf": ("INTEGER", list(terms.values())),
-            },
-        )
+            assert self._keys is not None
+            pairs = sorted({(doc, self._keys[key]) for doc, key in zip(actors["doc_id"], actors["key"], strict=True)})
+            self.con.execute(
+                "INSERT INTO doc_actors SELECT d, hash(d), c FROM (SELECT unnest(?::VARCHAR[]) AS d, "
+                "unnest(?::INTEGER[]) AS c)",
+                [[d for d, _ in pairs], [c for _, c in pairs]],
+            )
 
     def add_failure(self, source: str, reason: str) -> None:
         """Record an input that could not be stored; a later success removes the record."""
+        self._record_failure(source, reason)
+
+    def _record_failure(self, source: str, reason: str) -> None:
         self.con.execute(
             "INSERT INTO failures VALUES (?, ?, 1, ?) ON CONFLICT (source) DO UPDATE SET "
             "reason = excluded.reason, attempts = failures.attempts + 1, failed_at = excluded.failed_at",
