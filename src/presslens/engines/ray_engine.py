@@ -26,6 +26,7 @@ import hashlib
 import logging
 import os
 import pickle
+import uuid
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -127,23 +128,25 @@ def read_file(row: dict[str, Any], fmt: str, max_bytes: int) -> list[dict[str, A
 _METADATA_CACHE: dict[Path, dict[str, dict[str, str]]] = {}
 
 
-def part_name(sources: Sequence[str]) -> str:
-    """A batch's part name: the same inputs give the same name, so a retried batch writes
-    its part again instead of a second one."""
-    digest = hashlib.sha256("\n".join(sorted(sources)).encode("utf-8", "surrogatepass")).hexdigest()
-    return f"part-{digest[:20]}"
+def part_name(run: str, sources: Sequence[str]) -> str:
+    """A batch's part name: within a run, the same inputs give the same name, so a retried
+    batch writes its part again instead of a second one; another run (a rerun, a later
+    ingest into the same dataset) never overwrites this run's parts."""
+    digest = hashlib.sha256("\n".join([run, *sorted(sources)]).encode("utf-8", "surrogatepass")).hexdigest()
+    return f"part-{digest[:24]}"
 
 
 class PartWriter:
     """A Ray Data actor: analyses batches of work items into Parquet parts."""
 
-    def __init__(self, settings: IngestSettings, known: list[Any], folder: str) -> None:
+    def __init__(self, settings: IngestSettings, known: list[Any], folder: str, run: str) -> None:
         import ray
 
         from presslens.store.ingest import init_worker
 
         self.folder = folder
         self.settings = settings
+        self.run = run
         # ``known`` holds a reference to the ids in Ray's object store, not the ids: wrapped
         # in a list, Ray passes it as it is, and the constructor's arguments stay small
         # (an actor restarted after a crash gets them again from its creation record).
@@ -156,7 +159,7 @@ class PartWriter:
         from presslens.store.rows import document_rows, empty_rows, extend_rows, failure_rows
 
         records = batch.to_pylist()
-        name = part_name([r["source"] for r in records])
+        name = part_name(self.run, [r["source"] for r in records])
         manifest: list[dict[str, Any]] = []
         items: list[WorkItem] = []
         failures: list[tuple[str, str]] = []
@@ -190,8 +193,9 @@ class PartWriter:
             else:
                 failures.append((outcome.source, outcome.reason or "failed"))
                 manifest.append(_entry(name, outcome.source, outcome.weight, "failed", reason=outcome.reason))
-        extend_rows(rows, failure_rows(failures))
-        parts.write_part(self.folder, name, rows)
+        if seen or failures:  # a batch of documents stored already leaves no part
+            extend_rows(rows, failure_rows(failures))
+            parts.write_part(self.folder, name, rows)
         return pa.Table.from_pylist(manifest, schema=MANIFEST_SCHEMA)
 
 
@@ -314,7 +318,7 @@ def ingest_ray(
                 if entry["status"] == "fatal":
                     raise IngestAborted(entry["reason"])
                 name = entry["part"]
-                if store is not None and name not in stored_by_part:
+                if store is not None and entry["status"] != "skipped" and name not in stored_by_part:
                     stored_by_part[name] = _load_part(store, folder, name)
                 outcome = Outcome(entry["source"], entry["weight"], reason=entry["reason"] or None)
                 if entry["status"] == "stored":
@@ -359,6 +363,7 @@ def _plan(
     workers: int,
 ) -> Any:
     options = settings.reading_options()
+    run = uuid.uuid4().hex
     blocks = max(1, min(len(files), 16 * workers))
     dataset = ray.data.from_items([{"file": f} for f in files], override_num_blocks=blocks)
     # Reading is light next to analysis: its tasks take no CPU of their own, so that they
@@ -369,10 +374,12 @@ def _plan(
         num_cpus=0,
         compute=ray.data.TaskPoolStrategy(size=max(1, min(workers, 8))),
     )
+    # Small runs get smaller parts, so that every actor has batches to work on.
+    part_size = max(1, min(ray_settings.part_size, len(files) // (4 * workers)))
     return dataset.map_batches(
         PartWriter,
-        fn_constructor_kwargs={"settings": settings, "known": [ray.put(known)], "folder": folder},
-        batch_size=ray_settings.part_size,
+        fn_constructor_kwargs={"settings": settings, "known": [ray.put(known)], "folder": folder, "run": run},
+        batch_size=part_size,
         batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=workers),
         # Ray Data restarts a killed actor and runs its batch again (max_restarts and
