@@ -22,13 +22,16 @@ a dataset in one part. So a rerun finishes the job and nothing is stored twice.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import pickle
+import sys
+import tempfile
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,6 +64,37 @@ class RaySettings:
     # Object store of a local instance: parts go to disk, so little is needed; Ray's own
     # default (30% of memory, in /dev/shm) fails where /dev/shm is small.
     object_store_bytes: int = 1_000_000_000
+
+
+def ray_log_path() -> Path:
+    return Path(tempfile.gettempdir()) / f"presslens-ray-{os.getpid()}.log"
+
+
+@contextlib.contextmanager
+def native_stderr_to(path: Path) -> Iterator[None]:
+    """Send what native code writes to standard error (Ray's C++ core prints notices at
+    "error" level on every run, e.g. that Ray Data's actors keep their constructor in the
+    object store, which users would take for failures) to ``path``; Python's own
+    ``sys.stderr`` (progress, the one-line errors) still reaches the terminal."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except (OSError, ValueError):  # no file descriptor 2, or no writable temp folder
+        yield
+        return
+    python_stderr = sys.stderr
+    sys.stderr = open(os.dup(saved), "w", buffering=1, encoding=getattr(python_stderr, "encoding", None) or "utf-8")  # noqa: SIM115
+    os.dup2(target, 2)
+    os.close(target)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        sys.stderr.close()
+        sys.stderr = python_stderr
 
 
 def _import_ray() -> Any:
@@ -305,36 +339,39 @@ def ingest_ray(
         parts.tidy(folder)
         known = frozenset(parts.known_ids(folder))
 
-    ray, started = start_ray(ray_settings)
-    try:
-        workers = ray_settings.workers or max(
-            1, int(ray.cluster_resources().get("CPU", 1) // ray_settings.cpus_per_worker)
-        )
-        ingest_settings = replace(settings, workers=workers)
-        dataset = _plan(ray, files, ingest_settings, ray_settings, known, str(folder.resolve()), workers)
-        stored_by_part: dict[str, set[str]] = {}  # ids each loaded part added to the store
-        for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
-            for entry in batch.to_pylist():
-                if entry["status"] == "fatal":
-                    raise IngestAborted(entry["reason"])
-                name = entry["part"]
-                if store is not None and entry["status"] != "skipped" and name not in stored_by_part:
-                    stored_by_part[name] = _load_part(store, folder, name)
-                outcome = Outcome(entry["source"], entry["weight"], reason=entry["reason"] or None)
-                if entry["status"] == "stored":
-                    outcome.document_id = entry["doc_id"]
-                    # Into a store: skipped when another part stored the same text first.
-                    outcome.skipped = store is not None and entry["doc_id"] not in stored_by_part[name]
-                elif entry["status"] == "skipped":
-                    outcome.skipped = True
-                settle(outcome)
-    except PresslensError:
-        raise
-    except Exception as error:
-        raise RayEngineError(_ray_failure(error)) from None
-    finally:
-        if started:
-            ray.shutdown()
+    log = ray_log_path()
+    with native_stderr_to(log):
+        ray, started = start_ray(ray_settings)
+        try:
+            workers = ray_settings.workers or max(
+                1, int(ray.cluster_resources().get("CPU", 1) // ray_settings.cpus_per_worker)
+            )
+            ingest_settings = replace(settings, workers=workers)
+            dataset = _plan(ray, files, ingest_settings, ray_settings, known, str(folder.resolve()), workers)
+            stored_by_part: dict[str, set[str]] = {}  # ids each loaded part added to the store
+            for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
+                for entry in batch.to_pylist():
+                    if entry["status"] == "fatal":
+                        raise IngestAborted(entry["reason"])
+                    name = entry["part"]
+                    if store is not None and entry["status"] != "skipped" and name not in stored_by_part:
+                        stored_by_part[name] = _load_part(store, folder, name)
+                    outcome = Outcome(entry["source"], entry["weight"], reason=entry["reason"] or None)
+                    if entry["status"] == "stored":
+                        outcome.document_id = entry["doc_id"]
+                        # Into a store: skipped when another part stored the same text first.
+                        outcome.skipped = store is not None and entry["doc_id"] not in stored_by_part[name]
+                    elif entry["status"] == "skipped":
+                        outcome.skipped = True
+                    settle(outcome)
+        except PresslensError:
+            raise
+        except Exception as error:
+            raise RayEngineError(f"{_ray_failure(error)} (Ray's messages: {log})") from None
+        finally:
+            if started:
+                ray.shutdown()
+    log.unlink(missing_ok=True)  # kept only when the run failed
     if store is not None:
         parts.remove_dataset(folder)
         report.corpus_actors = store.resolve_actors(aliases)
