@@ -266,6 +266,17 @@ def test_ray_options_need_the_ray_engine_and_a_file_input(tmp_path: Path) -> Non
     assert stdin.stderr.strip() == (
         "presslens: error: standard input is read by the local engine only (--engine local)"
     ), stdin.stderr
+    for address, message in (
+        (
+            "127.0.0.1:1",
+            "no Ray cluster answers at 127.0.0.1:1 (Connection refused); is `ray start --head` running there?",
+        ),
+        ("nonsense", "nonsense: not a Ray address (HOST:PORT, e.g. head-node:6379, or ray://HOST:PORT)"),
+    ):
+        result = presslens(
+            "ingest", str(EXAMPLES), "--engine", "ray", "--address", address, "--store", str(tmp_path / "a")
+        )
+        assert result.returncode == 1 and result.stderr.strip() == f"presslens: error: {message}", result.stderr
     not_a_dataset = presslens("store", "load", str(EXAMPLES), "--store", str(tmp_path / "s.duckdb"))
     assert not_a_dataset.returncode == 1
     assert not_a_dataset.stderr.strip().endswith("not a presslens Parquet dataset (no documents/ folder)")

@@ -27,6 +27,7 @@ import hashlib
 import logging
 import os
 import pickle
+import socket
 import sys
 import tempfile
 import uuid
@@ -95,6 +96,27 @@ def native_stderr_to(path: Path) -> Iterator[None]:
         os.close(saved)
         sys.stderr.close()
         sys.stderr = python_stderr
+        with contextlib.suppress(OSError):
+            if path.stat().st_size == 0:
+                path.unlink()
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast when nothing listens at a cluster address: Ray itself retries for minutes."""
+    if address in ("auto", "local"):
+        return
+    target = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise RayEngineError(f"{address}: not a Ray address (HOST:PORT, e.g. head-node:6379, or ray://HOST:PORT)")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as error:
+        reason = error.strerror or error.__class__.__name__
+        raise RayEngineError(
+            f"no Ray cluster answers at {address} ({reason}); is `ray start --head` running there?"
+        ) from None
 
 
 def _import_ray() -> Any:
@@ -129,9 +151,12 @@ def start_ray(settings: RaySettings) -> tuple[Any, bool]:
     }
     try:
         if settings.address:
+            check_reachable(settings.address)
             ray.init(address=settings.address, **options)
         else:
             ray.init(object_store_memory=settings.object_store_bytes, **options)
+    except RayEngineError:
+        raise
     except ConnectionError as error:
         raise RayEngineError(f"no Ray cluster at {settings.address} ({error})") from None
     except Exception as error:
