@@ -133,3 +133,30 @@ def test_colon_at_paragraph_end_introduces_the_next_paragraph(nlp) -> None:  # t
         source == "The harbour minister Elena Marsh" and content.startswith("“We will not give in")
         for source, _, content in got
     ), got
+
+
+def test_speaker_labels_make_attributions_of_their_lines(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "Partial transcript of the interview follows.\n"
+        "WALLACE: Let us start with the news about the debate on Monday night.\n"
+        '"PENCE: Well, look, the campaign thinks this is an episode of a reality show."\n'
+        "Note: this transcript was edited for length and clarity by our staff.\n"
+        "Q: And what about the polls?"
+    )
+    found = load_extractor().extract(nlp(text))
+    got = [texts(f, text) for f in found]
+    assert ("WALLACE", ":", "Let us start with the news about the debate on Monday night.") in got, got
+    assert ("PENCE", ":", "Well, look, the campaign thinks this is an episode of a reality show.") in got, got
+    assert not any(source in ("Note", "Q") for source, _, _ in got), got
+
+
+def test_a_quote_signed_with_a_dash_is_attributed_to_the_name(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "Readers wrote to us after the debate.\n\n"
+        "“He represents our greatest shame and he does not speak for us.” ― Sonya Herridge\n\n"
+        "“I am so ashamed of what was said on that stage last night.” — Pamela Padilla, a teacher"
+    )
+    found = load_extractor().extract(nlp(text))
+    got = [texts(f, text) for f in found]
+    assert ("Sonya Herridge", "―", "“He represents our greatest shame and he does not speak for us.”") in got, got
+    assert ("Pamela Padilla", "—", "“I am so ashamed of what was said on that stage last night.”") in got, got

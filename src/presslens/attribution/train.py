@@ -206,8 +206,11 @@ cues (`presslens.attribution.extract.group`). Then rules over the parse add what
 one-role-per-word annotation cannot teach: a cue left without a source gets its grammatical
 subject; a quoted passage that follows an attribution and has no cue of its own continues its
 content; reporting verbs inside a content, with their own subject and complement, become
-nested attributions ("the op-ed quoted X, who claims that …"). The scores below are for the
-whole extractor. Training took {summary["minutes"]} minutes here (measured while other jobs
+nested attributions ("the op-ed quoted X, who claims that …"). Two layout patterns
+(`presslens.attribution.patterns`) add attributions that no verb makes: a line opening with a
+speaker label and a colon (transcripts, "Pence: …" headlines) and a quote signed with a dash
+and a name. The scores below are for the whole extractor.
+Training took {summary["minutes"]} minutes here (measured while other jobs
 shared the 2 cores; about 10 minutes for the CRF alone on an idle machine).
 
 ## Scores on PolNeAR dev (`presslens eval polnear`)

@@ -1,0 +1,119 @@
+"""Attributions that the layout of a text makes, where no verb does.
+
+The tagger learns attributions from words around a cue; two common forms have no such words:
+
+- a speaker label at the start of a line: interview and debate transcripts ("WALLACE: Let's
+  start with …") and headlines ("Pence: Gennifer Flowers Won't Be at Debate");
+- a quote signed with a dash after it: "“He represents our greatest shame.” ― Sonya Herridge".
+
+The colon or the dash is the cue, the label or the name the source, the rest of the line or
+the quote the content.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from presslens.attribution.polnear import Interval
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+    from presslens.attribution.extract import FoundAttribution
+
+# A capitalised word, or an initial or a short title with its full stop (J., Mr., Dr., MR.).
+_NAME_WORD = r"(?:[A-Z][A-Za-z]{0,2}\.|[A-Z][\w'’-]*)"
+# A line that opens (maybe after a quote mark) with one to four capitalised words and a colon.
+_LABEL = re.compile(rf"^(?P<lead>[ \t]*[\"“]?[ \t]*)(?P<label>{_NAME_WORD}(?:[ \t]{_NAME_WORD}){{0,3}}):[ \t]+(?=\S)")
+# A closing quote mark, a dash, and capitalised words: the signature of the quote before it.
+_SIGNED = re.compile(
+    rf"[”\"][ \t\u00a0]*(?P<dash>[―—–])[ \t\u00a0]*(?P<name>{_NAME_WORD}(?:[ \t\u00a0]{_NAME_WORD}){{0,4}})"
+)
+# Labels that introduce something other than a speaker's words.
+_NOT_SPEAKERS = frozenset(
+    {
+        "note", "notes", "update", "updated", "photo", "photos", "video", "watch", "read", "related",
+        "editor", "editor's", "source", "sources", "q", "a", "correction", "clarification", "breaking",
+        "exclusive", "advertisement", "transcript", "image", "caption", "credit", "warning", "disclaimer",
+        "summary", "subscribe", "share", "follow", "tags",
+    }
+)  # fmt: skip
+_SPEAKER_ENTITIES = frozenset({"PERSON", "ORG", "NORP", "GPE"})
+_MIN_CONTENT_WORDS = 3
+
+
+def _entity_at(doc: Doc, start: int, end: int, kinds: frozenset[str]) -> bool:
+    """Whether a named entity of ``kinds`` overlaps ``[start, end)`` (spaCy may take in a
+    dash or a quote mark before a name)."""
+    return any(ent.start_char < end and start < ent.end_char and ent.label_ in kinds for ent in doc.ents)
+
+
+def _covered(position: int, spans: list[Interval]) -> bool:
+    return any(s <= position < e for s, e in spans)
+
+
+def labelled_lines(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
+    """Lines that open with a speaker label and a colon: transcripts and headlines."""
+    from presslens.attribution.extract import FoundAttribution
+
+    text = doc.text
+    cues = [c for f in found for c in f.cue]
+    added: list[FoundAttribution] = []
+    offset = 0
+    for line in text.split("\n"):
+        start_of_line, offset = offset, offset + len(line) + 1
+        match = _LABEL.match(line)
+        if match is None:
+            continue
+        label = match["label"]
+        words = label.replace(".", " ").split()
+        if words[0].lower().strip("'’") in _NOT_SPEAKERS:
+            continue
+        label_start = start_of_line + match.start("label")
+        label_end = start_of_line + match.end("label")
+        shouting = sum(c.isalpha() for c in label) >= 2 and label.upper() == label
+        if not shouting and not _entity_at(doc, label_start, label_end, _SPEAKER_ENTITIES):
+            continue
+        colon = label_end
+        if _covered(colon, cues):
+            continue
+        content_start = start_of_line + match.end()
+        content = line[match.end() :].rstrip()
+        if match["lead"].strip() and content.endswith(("”", '"')):
+            content = content[:-1].rstrip()
+        if len(content.split()) < _MIN_CONTENT_WORDS:
+            continue
+        added.append(
+            FoundAttribution(
+                ((label_start, label_end),),
+                ((colon, colon + 1),),
+                ((content_start, content_start + len(content)),),
+                0.6,
+            )
+        )
+    return added
+
+
+def signed_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
+    """Quotes followed by a dash and a name: "“…” ― Sonya Herridge"."""
+    from presslens.attribution.extract import FoundAttribution
+    from presslens.attribution.resolve import quote_regions  # resolve imports extract
+
+    text = doc.text
+    regions = quote_regions(text)
+    claimed = [c for f in found for c in (*f.content, *f.cue)]
+    added: list[FoundAttribution] = []
+    for match in _SIGNED.finditer(text):
+        closing = match.start()
+        region = next((r for r in regions if r[1] == closing + 1), None)
+        if region is None or region[1] - region[0] < 3:
+            continue
+        if any(s < region[1] and region[0] < e for s, e in claimed):
+            continue
+        name_start, name_end = match.span("name")
+        if not _entity_at(doc, name_start, name_end, frozenset({"PERSON", "ORG"})):
+            continue
+        dash = match.start("dash")
+        added.append(FoundAttribution(((name_start, name_end),), ((dash, dash + 1),), (region,), 0.6))
+    return added
