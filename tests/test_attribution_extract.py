@@ -160,3 +160,19 @@ def test_a_quote_signed_with_a_dash_is_attributed_to_the_name(nlp) -> None:  # t
     got = [texts(f, text) for f in found]
     assert ("Sonya Herridge", "―", "“He represents our greatest shame and he does not speak for us.”") in got, got
     assert ("Pamela Padilla", "—", "“I am so ashamed of what was said on that stage last night.”") in got, got
+
+
+def test_according_to_anywhere_in_the_sentence(nlp) -> None:  # type: ignore[no-untyped-def]
+    from presslens.attribution.patterns import according_to
+
+    text = (
+        "According to the harbour authority, the port will reopen on Monday morning.\n\n"
+        "The strike cost the city two million euros a day, according to union leaders."
+    )
+    doc = nlp(text)
+    got = [texts(f, text) for f in according_to(doc, [])]
+    assert ("the harbour authority", "According to", "the port will reopen on Monday morning") in got, got
+    assert ("union leaders", "according to", "The strike cost the city two million euros a day") in got, got
+    # A cue the tagger found already is left alone.
+    taken = [FoundAttribution(None, ((0, 12),), ((37, 75),), 0.9)]
+    assert [texts(f, text)[1] for f in according_to(doc, taken)] == ["according to"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from presslens.attribution.features import CueLexicon, items, paragraphs, sequence_features
-from presslens.attribution.patterns import labelled_lines, signed_quotes
+from presslens.attribution.patterns import according_to, labelled_lines, signed_quotes
 from presslens.attribution.polnear import Intervals, PolnearAttribution
 from presslens.errors import ModelError
 from presslens.registry import registry
@@ -100,6 +100,7 @@ class AttributionExtractor:
         found = continue_into_quotes(parsed, found)
         found += labelled_lines(parsed, found)
         found += signed_quotes(parsed, found)
+        found += according_to(parsed, found)
         found += nested_attributions(parsed, found, self.lexicon)
         return sorted(found, key=lambda a: a.cue)
 

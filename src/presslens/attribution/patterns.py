@@ -4,10 +4,12 @@ The tagger learns attributions from words around a cue; two common forms have no
 
 - a speaker label at the start of a line: interview and debate transcripts ("WALLACE: Let's
   start with …") and headlines ("Pence: Gennifer Flowers Won't Be at Debate");
-- a quote signed with a dash after it: "“He represents our greatest shame.” ― Sonya Herridge".
+- a quote signed with a dash after it: "“He represents our greatest shame.” ― Sonya Herridge";
+- "according to X", where the tagger misses it: a preposition, not a verb, and it may stand
+  anywhere in the sentence.
 
-The colon or the dash is the cue, the label or the name the source, the rest of the line or
-the quote the content.
+The colon, the dash or "according to" is the cue, the label or the name the source, the rest
+of the line, the quote or the sentence the content.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 from presslens.attribution.polnear import Interval
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Token
 
     from presslens.attribution.extract import FoundAttribution
 
@@ -117,3 +119,45 @@ def signed_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribut
         dash = match.start("dash")
         added.append(FoundAttribution(((name_start, name_end),), ((dash, dash + 1),), (region,), 0.6))
     return added
+
+
+def according_to(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
+    """ "According to X, …" and "…, according to X": X is the source, the rest of the sentence
+    the content (in two fragments when the phrase stands in the middle)."""
+    from presslens.attribution.extract import FoundAttribution
+
+    cues = [c for f in found for c in f.cue]
+    added: list[FoundAttribution] = []
+    for token in doc:
+        if token.lower_ != "according" or token.i + 1 >= len(doc) or doc[token.i + 1].lower_ != "to":
+            continue
+        to = doc[token.i + 1]
+        cue = (token.idx, to.idx + len(to))
+        if any(s < cue[1] and cue[0] < e for s, e in cues):
+            continue
+        objects = [c for c in to.children if c.dep_ == "pobj"]
+        if not objects:
+            continue
+        source_tokens = list(objects[0].subtree)
+        source = (source_tokens[0].idx, source_tokens[-1].idx + len(source_tokens[-1]))
+        sentence = token.sent
+        phrase_start, phrase_end = token.i, source_tokens[-1].i + 1
+        before = [t for t in sentence if t.i < phrase_start and not t.is_space]
+        after = [t for t in sentence if t.i >= phrase_end and not t.is_space]
+        fragments = [
+            (part[0].idx, part[-1].idx + len(part[-1]))
+            for part in (_trimmed(before), _trimmed(after))
+            if part and sum(t.is_alpha for t in part) >= _MIN_CONTENT_WORDS
+        ]
+        if fragments:
+            added.append(FoundAttribution((source,), (cue,), tuple(fragments), 0.6))
+    return added
+
+
+def _trimmed(tokens: list[Token]) -> list[Token]:
+    """Tokens without the punctuation at either edge (the comma before "according to")."""
+    while tokens and tokens[0].is_punct and tokens[0].text not in "“\"‘'":
+        tokens = tokens[1:]
+    while tokens and tokens[-1].is_punct and tokens[-1].text not in "”\"’'":
+        tokens = tokens[:-1]
+    return tokens
