@@ -176,3 +176,20 @@ def test_according_to_anywhere_in_the_sentence(nlp) -> None:  # type: ignore[no-
     # A cue the tagger found already is left alone.
     taken = [FoundAttribution(None, ((0, 12),), ((37, 75),), 0.9)]
     assert [texts(f, text)[1] for f in according_to(doc, taken)] == ["according to"]
+
+
+def test_speech_verbs_the_tagger_missed(nlp) -> None:  # type: ignore[no-untyped-def]
+    from presslens.attribution.extract import missed_speech_verbs
+
+    text = (
+        "A cashier who steals a few notes is held accountable, Senator Warren said.\n\n"
+        "The mayor told reporters that the bridge would stay closed until spring."
+    )
+    doc = nlp(text)
+    got = [texts(f, text) for f in missed_speech_verbs(doc, [])]
+    assert ("Senator Warren", "said", "A cashier who steals a few notes is held accountable") in got, got
+    assert ("The mayor", "told", "that the bridge would stay closed until spring") in got, got
+    # A verb the tagger already made a cue of, or one inside another content, is left alone.
+    said = text.index("said")
+    taken = [FoundAttribution(None, ((said, said + 4),), ((0, text.index(",")),), 0.9)]
+    assert [texts(f, text)[1] for f in missed_speech_verbs(doc, taken)] == ["told"]

@@ -101,6 +101,7 @@ class AttributionExtractor:
         found += labelled_lines(parsed, found)
         found += signed_quotes(parsed, found)
         found += according_to(parsed, found)
+        found += missed_speech_verbs(parsed, found)
         found += nested_attributions(parsed, found, self.lexicon)
         return sorted(found, key=lambda a: a.cue)
 
@@ -335,3 +336,54 @@ def nested_attributions(doc: Doc, found: list[FoundAttribution], lexicon: CueLex
                 added.append(FoundAttribution((_phrase(subject),), (cue,), (_phrase(complement),), 0.5))
                 taken.update(range(verb.idx, verb.idx + len(verb.text)))
     return added
+
+
+# Verbs that always report speech: where the tagger leaves one without a cue, the parse alone
+# makes the attribution.
+SPEECH_VERBS = frozenset({"say", "tell"})
+
+
+def missed_speech_verbs(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
+    """ "X said that …", "…, X said." and "…, said X." where the tagger marked no cue: the
+    subject is the source, the complement clause (or the rest of the sentence around a
+    parenthetical "X said") the content. Verbs inside another attribution's content are left
+    to ``nested_attributions``."""
+    taken = [span for f in found for span in (*f.cue, *f.content)]
+    added: list[FoundAttribution] = []
+    for verb in doc:
+        if verb.pos_ != "VERB" or verb.lemma_.lower() not in SPEECH_VERBS:
+            continue
+        if any(s <= verb.idx < e for s, e in taken):
+            continue
+        subject = _subject(verb)
+        if subject is None:
+            continue
+        complement = next((c for c in verb.children if c.dep_ == "ccomp"), None)
+        if complement is not None:
+            contents: tuple[tuple[int, int], ...] = (_phrase(complement),)
+        elif verb.dep_ in ("parataxis", "ccomp") and verb.head.pos_ in ("VERB", "AUX") and verb.head.i != verb.i:
+            # A parenthetical "X said": the sentence is the content, minus the verb's phrase.
+            own = {t.i for t in verb.subtree}
+            outside = [t for t in verb.sent if t.i not in own and not t.is_space]
+            before = [t for t in outside if t.i < verb.i]
+            after = [t for t in outside if t.i > verb.i]
+            contents = tuple(
+                _char_range(part[0], part[-1]) for part in (_edge_trimmed(before), _edge_trimmed(after)) if part
+            )
+            if not contents:
+                continue
+        else:
+            continue
+        auxiliaries = [c for c in verb.children if c.dep_ in ("aux", "neg") and c.i < verb.i]
+        cue = _char_range(auxiliaries[0] if auxiliaries else verb, verb)
+        added.append(FoundAttribution((_phrase(subject),), (cue,), contents, 0.5))
+        taken.extend([cue, *contents])
+    return added
+
+
+def _edge_trimmed(tokens: list[Token]) -> list[Token]:
+    while tokens and tokens[0].is_punct and tokens[0].text not in "“\"‘'":
+        tokens = tokens[1:]
+    while tokens and tokens[-1].is_punct and tokens[-1].text not in "”\"’'":
+        tokens = tokens[:-1]
+    return tokens
