@@ -209,8 +209,9 @@ content; reporting verbs inside a content, with their own subject and complement
 nested attributions ("the op-ed quoted X, who claims that …"). Two layout patterns
 (`presslens.attribution.patterns`) add attributions that no verb makes: a line opening with a
 speaker label and a colon (transcripts, "Pence: …" headlines) and a quote signed with a dash
-and a name; "according to X" anywhere in a sentence is an attribution when the tagger missed
-it. The scores below are for the whole extractor.
+and a name; "according to X" anywhere in a sentence, and "say" or "tell" with a subject and a
+complement (or standing parenthetically in a sentence), are attributions where the tagger
+missed them. The scores below are for the whole extractor.
 Training took {summary["minutes"]} minutes here (measured while other jobs
 shared the 2 cores; about 10 minutes for the CRF alone on an idle machine).
 
