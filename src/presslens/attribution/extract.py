@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from presslens.attribution.features import CueLexicon, items, paragraphs, sequence_features
-from presslens.attribution.patterns import according_to, labelled_lines, signed_quotes
+from presslens.attribution.patterns import according_to, edge_trimmed, labelled_lines, signed_quotes
 from presslens.attribution.polnear import Intervals, PolnearAttribution
 from presslens.errors import ModelError
 from presslens.registry import registry
@@ -368,7 +368,7 @@ def missed_speech_verbs(doc: Doc, found: list[FoundAttribution]) -> list[FoundAt
             before = [t for t in outside if t.i < verb.i]
             after = [t for t in outside if t.i > verb.i]
             contents = tuple(
-                _char_range(part[0], part[-1]) for part in (_edge_trimmed(before), _edge_trimmed(after)) if part
+                _char_range(part[0], part[-1]) for part in (edge_trimmed(before), edge_trimmed(after)) if part
             )
             if not contents:
                 continue
@@ -379,11 +379,3 @@ def missed_speech_verbs(doc: Doc, found: list[FoundAttribution]) -> list[FoundAt
         added.append(FoundAttribution((_phrase(subject),), (cue,), contents, 0.5))
         taken.extend([cue, *contents])
     return added
-
-
-def _edge_trimmed(tokens: list[Token]) -> list[Token]:
-    while tokens and tokens[0].is_punct and tokens[0].text not in "“\"‘'":
-        tokens = tokens[1:]
-    while tokens and tokens[-1].is_punct and tokens[-1].text not in "”\"’'":
-        tokens = tokens[:-1]
-    return tokens

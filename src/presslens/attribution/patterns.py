@@ -146,7 +146,7 @@ def according_to(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttributi
         after = [t for t in sentence if t.i >= phrase_end and not t.is_space]
         fragments = [
             (part[0].idx, part[-1].idx + len(part[-1]))
-            for part in (_trimmed(before), _trimmed(after))
+            for part in (edge_trimmed(before), edge_trimmed(after))
             if part and sum(t.is_alpha for t in part) >= _MIN_CONTENT_WORDS
         ]
         if fragments:
@@ -154,8 +154,9 @@ def according_to(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttributi
     return added
 
 
-def _trimmed(tokens: list[Token]) -> list[Token]:
-    """Tokens without the punctuation at either edge (the comma before "according to")."""
+def edge_trimmed(tokens: list[Token]) -> list[Token]:
+    """Tokens without the punctuation at either edge (the comma before "according to"); quote
+    marks stay."""
     while tokens and tokens[0].is_punct and tokens[0].text not in "“\"‘'":
         tokens = tokens[1:]
     while tokens and tokens[-1].is_punct and tokens[-1].text not in "”\"’'":

@@ -14,6 +14,7 @@ from typing import IO, Any, TypeVar
 
 import click
 
+from presslens.engines import ENGINES
 from presslens.errors import PresslensError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,7 +84,7 @@ def _reader(store_path: str) -> Any:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["local", "ray"]),
+    type=click.Choice(ENGINES),
     default="local",
     show_default=True,
     help="local: this machine's processes; ray: a Ray cluster (pip install 'presslens[ray]'), see docs/ray.md.",

@@ -185,14 +185,3 @@ def remove_dataset(folder: str | Path) -> None:
                 directory.rmdir()
     with contextlib.suppress(OSError):
         root.rmdir()
-
-
-def dataset_counts(folder: str | Path) -> dict[str, int]:
-    """Rows per table over the complete parts."""
-    import pyarrow.parquet as pq
-
-    counts: dict[str, int] = {}
-    names = complete_parts(folder)
-    for table in PART_TABLES:
-        counts[table] = sum(pq.ParquetFile(_table_file(Path(folder), table, n)).metadata.num_rows for n in names)
-    return counts

@@ -120,11 +120,6 @@ def extend_rows(rows: Rows, more: Rows) -> Rows:
     return rows
 
 
-def n_rows(rows: Rows, table: str) -> int:
-    columns = rows.get(table)
-    return len(next(iter(columns.values()))) if columns else 0
-
-
 def select_rows(rows: Rows, keep: set[str]) -> Rows:
     """Only the rows of the documents whose id is in ``keep``."""
     selected: Rows = {}
