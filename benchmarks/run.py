@@ -121,7 +121,7 @@ def child_startup(spec: dict[str, Any]) -> dict[str, Any]:
     rss_imports = peak_rss_mb()
     document_from_text(WARM_UP, "<warm-up>", IngestOptions())
     marks.append(time.perf_counter())
-    from presslens.registry import spacy_model
+    from presslens.models.loader import spacy_model
 
     nlp = spacy_model(spec["model"])
     marks.append(time.perf_counter())
@@ -194,7 +194,7 @@ class _TimedStage:
 
 def child_spacy(spec: dict[str, Any], corpus: dict[str, Any]) -> dict[str, Any]:
     """The baseline: the same spaCy pipeline object over the texts presslens analyses."""
-    from presslens.registry import spacy_model
+    from presslens.models.loader import spacy_model
 
     nlp = spacy_model(spec["model"])
     texts = corpus["texts"]

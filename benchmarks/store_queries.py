@@ -57,11 +57,11 @@ def build_base(data: Path, per_corpus: int, path: Path) -> None:
     """Analyse real articles into a store, with gold attributions and technique spans."""
     from presslens.attribution.polnear import load_polnear
     from presslens.document import Document, TechniqueFinding, TechniqueSummary
+    from presslens.engines.local import build_stages
     from presslens.ingest import IngestOptions, to_document
+    from presslens.ingest.items import WorkItem, iter_items
     from presslens.pipeline import Pipeline
     from presslens.store import Store
-    from presslens.store.ingest import build_stages
-    from presslens.store.inputs import WorkItem, iter_items
     from presslens.techniques.explanations import explain
 
     options = IngestOptions(clean=False, english_only=False)
@@ -209,7 +209,8 @@ def build_synthetic(base: Path, path: Path, size: int) -> tuple[float, float]:
 
 
 def time_questions(path: Path, repeats: int = 3) -> list[dict[str, Any]]:
-    from presslens.store import Store, queries
+    from presslens.corpus import queries
+    from presslens.store import Store
 
     with Store(path, read_only=True) as store:
         speaker = store.query(

@@ -9,7 +9,7 @@ from presslens.attribution.extract import FoundAttribution, group, load_extracto
 from presslens.attribution.features import CueLexicon, paragraphs, quote_depths
 from presslens.attribution.polnear import PolnearAttribution, PolnearDocument
 from presslens.attribution.train import gold_tags
-from presslens.registry import spacy_model
+from presslens.models.loader import spacy_model
 
 
 @pytest.fixture(scope="module")

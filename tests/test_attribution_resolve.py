@@ -14,14 +14,14 @@ import pytest
 from rich.console import Console
 from spacy.tokens import Doc
 
-from presslens.actors import add_actor_layers
+from presslens.actors.article import add_actor_layers
 from presslens.attribution.extract import FoundAttribution
 from presslens.attribution.resolve import build_attributions, quote_regions
+from presslens.cli.render import render
 from presslens.document import Attribution, Document
+from presslens.models.loader import spacy_model
 from presslens.nlp import add_nlp_layers
 from presslens.pipeline import Pipeline
-from presslens.registry import spacy_model
-from presslens.render import render
 
 from .conftest import assert_offsets
 

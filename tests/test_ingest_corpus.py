@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from presslens.corpus.queries import find_actor, list_actors, outlets
 from presslens.store import Store
-from presslens.store.queries import find_actor, list_actors, outlets
 
 from .conftest import DATA, EXAMPLES, need
 from .store_corpus import DOC1, DOC2

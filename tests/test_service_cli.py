@@ -18,7 +18,7 @@ httpx = pytest.importorskip("httpx")
 from click.testing import CliRunner  # noqa: E402
 
 from presslens.cli import main  # noqa: E402
-from presslens.service.commands import is_loopback  # noqa: E402
+from presslens.cli.serve import is_loopback  # noqa: E402
 
 
 def test_loopback_hosts() -> None:

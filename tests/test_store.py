@@ -11,10 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from presslens.document import Document
-from presslens.store import Store, StoreError, schema
-from presslens.store.actors import parse_aliases
-from presslens.store.queries import (
+from presslens.actors.corpus import parse_aliases
+from presslens.corpus.queries import (
     ALL_TECHNIQUES,
     Filters,
     QueryError,
@@ -30,6 +28,8 @@ from presslens.store.queries import (
     top_speakers,
     write_graphml,
 )
+from presslens.document import Document
+from presslens.store import Store, StoreError, schema
 
 from .store_corpus import DOC1, DOC2, DOC3, DOC4, DOC5, DOC6, DOCUMENTS, build_store
 
@@ -187,7 +187,7 @@ def test_alias_file_merges_and_splits(corpus: Path, tmp_path: Path) -> None:
 
 
 def test_actor_resolution_does_not_depend_on_order(store: Store) -> None:
-    from presslens.store.actors import KeyStats, resolve
+    from presslens.actors.corpus import KeyStats, resolve
 
     rows = store.query("SELECT key, kind, name, count(DISTINCT doc_id) FROM actors GROUP BY ALL ORDER BY ALL")
     rows.append(("org:congress", "organisation", "CONGRESS", 1))  # a headline's capitals, as frequent
@@ -398,7 +398,7 @@ def test_search(store: Store) -> None:
 
 
 def test_phrase_search_past_the_first_candidates(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from presslens.store import queries
+    from presslens.corpus import queries
 
     expected = [h.doc_id for h in search(store, '"Rouhani was"')]
     assert set(expected) == {DOC1.id, DOC3.id}
@@ -460,7 +460,7 @@ def test_query_commands(corpus: Path, tmp_path: Path) -> None:
 
 
 def test_report(corpus: Path, tmp_path: Path) -> None:
-    from presslens.store.report import write_report
+    from presslens.corpus.report import write_report
 
     with Store(corpus, read_only=True) as store:
         index = write_report(store, tmp_path / "all", actor="Rouhani")

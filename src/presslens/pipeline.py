@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from presslens.actors import add_actor_layers
+from presslens.actors.article import add_actor_layers
 from presslens.document import Document
 from presslens.errors import InputError
+from presslens.models.loader import spacy_model
 from presslens.nlp import add_nlp_layers
-from presslens.registry import spacy_model
 
 if TYPE_CHECKING:
     from spacy.language import Language

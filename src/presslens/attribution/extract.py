@@ -16,7 +16,7 @@ from presslens.attribution.features import CueLexicon, items, paragraphs, sequen
 from presslens.attribution.patterns import according_to, edge_trimmed, labelled_lines, signed_quotes
 from presslens.attribution.polnear import Intervals, PolnearAttribution
 from presslens.errors import ModelError
-from presslens.registry import registry
+from presslens.models.loader import registry
 
 if TYPE_CHECKING:
     import pycrfsuite

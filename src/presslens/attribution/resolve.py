@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from presslens.actors import HONORIFICS
+from presslens.actors.article import HONORIFICS
 from presslens.document import Actor, ActorKind, Attribution, AttributionKind, Document, Span, SpeakerVia
 
 if TYPE_CHECKING:

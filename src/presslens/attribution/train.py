@@ -52,7 +52,7 @@ class AttributionTrainConfig:
 
 
 def parse_all(texts: Sequence[str], spacy_name: str) -> list[Doc]:
-    from presslens.registry import spacy_model
+    from presslens.models.loader import spacy_model
 
     return list(spacy_model(spacy_name).pipe(texts, batch_size=16))
 

@@ -1,6 +1,6 @@
 """Engines run the one pipeline over many articles; they compose stages, they add none.
 
-- local: ``presslens.store.ingest`` — the calling process, or worker processes on this
+- local: ``presslens.engines.local`` — the calling process, or worker processes on this
   machine (``presslens ingest --workers N``).
 - Ray: ``presslens.engines.ray_engine`` — a Ray cluster, or a local Ray instance, through
   Ray Data (``presslens ingest --engine ray [--address ADDR] [--out DIR]``); an optional

@@ -6,7 +6,7 @@
 - Reading: one Ray task per input file (a WARC or JSONL file gives many items) turns files
   into work items: bytes and metadata, as the local engine reads them.
 - Analysis: a pool of actors, each building the pipeline and loading its models once
-  (``presslens.store.ingest.init_worker``, the local workers' own code). Each batch of items
+  (``presslens.engines.local.init_worker``, the local workers' own code). Each batch of items
   becomes one Parquet part (``presslens.store.parts``), the store's per-document tables,
   written by the actor itself so that the analysed documents never pass through the driver
   as objects; the actor returns a small manifest row per input.
@@ -37,13 +37,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from presslens.engines.local import IngestAborted, IngestReport, IngestSettings, Outcome, build_stages
 from presslens.errors import PresslensError
+from presslens.ingest.items import Failure, WorkItem, expand, total_bytes
 from presslens.store import parts
-from presslens.store.ingest import IngestAborted, IngestReport, IngestSettings, Outcome, build_stages
-from presslens.store.inputs import Failure, WorkItem, expand, total_bytes
 
 if TYPE_CHECKING:
-    from presslens.store.actors import Aliases
+    from presslens.actors.corpus import Aliases
     from presslens.store.store import Store
 
 # Documents per part: large enough that a corpus is not millions of small files, small
@@ -173,7 +173,7 @@ def start_ray(settings: RaySettings) -> tuple[Any, bool]:
 
 def read_file(row: dict[str, Any], fmt: str, max_bytes: int) -> list[dict[str, Any]]:
     """One input file's work items (pickled) and reading failures, as rows."""
-    from presslens.store.inputs import iter_items
+    from presslens.ingest.items import iter_items
 
     out = []
     for item in iter_items([row["file"]], fmt, max_bytes, _METADATA_CACHE):
@@ -201,7 +201,7 @@ class PartWriter:
     def __init__(self, settings: IngestSettings, known: list[Any], folder: str, run: str) -> None:
         import ray
 
-        from presslens.store.ingest import init_worker
+        from presslens.engines.local import init_worker
 
         self.folder = folder
         self.settings = settings
@@ -214,7 +214,7 @@ class PartWriter:
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
 
-        from presslens.store.ingest import analyse_chunk
+        from presslens.engines.local import analyse_chunk
         from presslens.store.rows import document_rows, empty_rows, extend_rows, failure_rows
 
         records = batch.to_pylist()

@@ -246,7 +246,7 @@ def create_app(
             opened.close()
 
     def filters(outlet: str | None, since: date | None, until: date | None) -> Any:
-        from presslens.store.queries import Filters
+        from presslens.corpus.queries import Filters
 
         if since and until and since > until:
             raise ApiError(400, "'since' is after 'until'")
@@ -323,7 +323,7 @@ def create_app(
         limit: int,
         offset: int,
     ) -> dict[str, Any]:
-        from presslens.store.queries import search
+        from presslens.corpus.queries import search
 
         with store() as s:
             hits = search(
@@ -385,7 +385,7 @@ def create_app(
         limit: int = Query(50, ge=1, le=500),
         offset: int = Query(0, ge=0, le=10_000),
     ) -> dict[str, Any]:
-        from presslens.store.queries import list_actors
+        from presslens.corpus.queries import list_actors
 
         with store() as s:
             rows = list_actors(s, kind=kind, match=match or None, min_documents=min_documents, limit=offset + limit + 1)
@@ -416,7 +416,7 @@ def create_app(
     ) -> dict[str, Any]:
         """`by`: its statements, newest first. `about`: statements whose targets include it,
         grouped by speaker (most statements first, each with its latest statements)."""
-        from presslens.store.queries import statements_about, statements_by
+        from presslens.corpus.queries import statements_about, statements_by
 
         with store() as s:
             chosen = filters(outlet, since, until)
@@ -428,7 +428,7 @@ def create_app(
 
     @app.get("/api/outlets", tags=["corpus"], summary="Outlets with their counts")
     def outlets(since: date | None = None, until: date | None = None) -> dict[str, Any]:
-        from presslens.store.queries import outlets as outlet_rows
+        from presslens.corpus.queries import outlets as outlet_rows
 
         with store() as s:
             return {"items": _plain(outlet_rows(s, filters(None, since, until)))}
@@ -440,7 +440,7 @@ def create_app(
         since: date | None = None,
         until: date | None = None,
     ) -> dict[str, Any]:
-        from presslens.store.queries import technique_profile
+        from presslens.corpus.queries import technique_profile
 
         with store() as s:
             return {"by": by, "items": _plain(technique_profile(s, filters(outlet, since, until), by=by))}
@@ -453,7 +453,7 @@ def create_app(
         until: date | None = None,
         limit: int = Query(10, ge=1, le=100),
     ) -> dict[str, Any]:
-        from presslens.store.queries import top_speakers
+        from presslens.corpus.queries import top_speakers
 
         with store() as s:
             rows = top_speakers(s, filters(outlet, since, until), limit, per_outlet=per_outlet)

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from presslens.actors.corpus import actor_key
 from presslens.document import Attribution, Document, Span
-from presslens.store.actors import actor_key
 
 # Per-document tables in the order a load inserts them (documents last: in a Parquet part
 # the documents file is written last too, and its presence marks the part complete).

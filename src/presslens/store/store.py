@@ -16,10 +16,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from presslens.actors.corpus import Aliases, KeyStats, actor_key, display_name, is_acronym, parse_aliases, resolve
 from presslens.document import Document
 from presslens.errors import PresslensError
 from presslens.store import schema
-from presslens.store.actors import Aliases, KeyStats, actor_key, display_name, is_acronym, parse_aliases, resolve
 from presslens.store.rows import COLUMNS as ROW_COLUMNS
 from presslens.store.rows import DOCUMENT_TABLES, Rows, document_rows, select_rows
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from presslens.errors import ModelError
-from presslens.registry import registry
+from presslens.models.loader import registry
 
 if TYPE_CHECKING:
     from presslens.techniques.predictor import TechniquePredictor

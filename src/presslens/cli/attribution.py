@@ -1,6 +1,6 @@
 """CLI commands of the attribution stage: training, PolNeAR evaluation and prediction files.
 
-They join the `train` and `eval` groups of the technique commands, and add a `polnear` group."""
+They join the `train` and `eval` groups, and add a `polnear` group."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from presslens.techniques.commands import eval_group, train_group
+from presslens.cli.groups import eval_group, train_group
 
 PathDir = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -36,7 +36,7 @@ def _predict(text_dir: Path, model_dir: Path | None, spacy_name: str | None) -> 
     """Predictions for every .txt file of ``text_dir``, read exactly as PolNeAR's reader does."""
     from presslens.attribution.extract import load_extractor
     from presslens.attribution.polnear import read_text
-    from presslens.registry import spacy_model
+    from presslens.models.loader import spacy_model
 
     extractor = load_extractor(model_dir)
     files = _texts(text_dir)
@@ -104,3 +104,6 @@ def polnear_predict(text_dir: Path, out: Path, model_dir: Path | None) -> None:
 
     write_predictions(_predict(text_dir, model_dir, None), out)
     click.echo(f"wrote {out}", err=True)
+
+
+COMMANDS = (polnear_group,)

@@ -8,14 +8,8 @@ from pathlib import Path
 
 import click
 
+from presslens.cli.groups import eval_group, train_group
 from presslens.techniques.model import DEFAULT_MODEL_DIR, load_predictor
-
-ARTICLE_FILE = "article{}.txt"
-
-
-@click.group("train")
-def train_group() -> None:
-    """Train presslens' models."""
 
 
 @train_group.command("techniques")
@@ -60,11 +54,6 @@ def _select_articles(articles_dir: Path, split: str) -> list[tuple[str, Path]]:
     if split == "heldout":
         chosen = [(i, f) for i, f in chosen if is_heldout(i)]
     return chosen
-
-
-@click.group("eval")
-def eval_group() -> None:
-    """Score presslens against annotated corpora."""
 
 
 @eval_group.command("ptc")
@@ -146,3 +135,6 @@ def ptc_predict(task: str, articles: Path, template: Path | None, out: Path, mod
                 lines.append(format_tc(predict_flc(predictor, article_id, analysis)))
     out.write_text("".join(lines), encoding="utf-8")
     click.echo(f"wrote {out}", err=True)
+
+
+COMMANDS = (train_group, eval_group, ptc_group)

@@ -57,4 +57,4 @@ def serve(host: str, port: int, store: str | None, max_bytes: int, token: str | 
     uvicorn.run(app, host=host, port=port, log_level="warning", limit_concurrency=64)
 
 
-COMMANDS = [serve]
+COMMANDS = (serve,)

@@ -29,7 +29,7 @@ def _store_option(function: F) -> F:
 
 
 def _output_options(function: F) -> F:
-    from presslens.store.output import OUTPUT_FORMATS
+    from presslens.cli.output import OUTPUT_FORMATS
 
     function = click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True)(
         function
@@ -45,13 +45,13 @@ def _filter_options(function: F) -> F:
 
 
 def _filters(outlet: str | None, since: datetime | None, until: datetime | None) -> Any:
-    from presslens.store.queries import Filters
+    from presslens.corpus.queries import Filters
 
     return Filters(outlet=outlet, since=since.date() if since else None, until=until.date() if until else None)
 
 
 def _emit(rows: list[Any], fmt: str, out: str | None, **kwargs: Any) -> None:
-    from presslens.store.output import write_rows
+    from presslens.cli.output import write_rows
 
     if out:
         try:
@@ -148,10 +148,10 @@ def ingest(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+    from presslens.actors.corpus import load_aliases
+    from presslens.engines.local import STAGES, IngestAborted, IngestReport, IngestSettings, Outcome, ingest
     from presslens.ingest import DEFAULT_MAX_BYTES, IngestOptions
     from presslens.store import Store
-    from presslens.store.actors import load_aliases
-    from presslens.store.ingest import STAGES, IngestAborted, IngestReport, IngestSettings, Outcome, ingest
 
     skipped = {s.strip() for s in skip.split(",") if s.strip()}
     unknown = skipped - set(STAGES)
@@ -291,9 +291,9 @@ def actors(
       split:
         - [George W. Bush, George H. W. Bush]   # never one actor
     """
+    from presslens.actors.corpus import load_aliases
+    from presslens.corpus.queries import list_actors
     from presslens.store import Store
-    from presslens.store.actors import load_aliases
-    from presslens.store.queries import list_actors
 
     if aliases or rebuild:
         alias_file = load_aliases(aliases) if aliases else None
@@ -336,7 +336,7 @@ def statements_by_command(
     out: str | None,
 ) -> None:
     """What ACTOR said (a name, a variant or #id): article, outlet, date, kind, content."""
-    from presslens.store.queries import statements_by
+    from presslens.corpus.queries import statements_by
 
     with _reader(store_path) as store:
         rows = statements_by(store, actor, _filters(outlet, since, until), limit=limit or None)
@@ -371,7 +371,7 @@ def statements_about_command(
 
     JSON gives each speaker's latest statements (--per-speaker); a table or CSV shows one row
     per speaker with the latest statement."""
-    from presslens.store.queries import statements_about
+    from presslens.corpus.queries import statements_about
 
     with _reader(store_path) as store:
         groups = statements_about(
@@ -412,7 +412,7 @@ def techniques_command(
 
     The '(all)' row counts every span and the share of text inside any of them. Only
     articles ingested with the techniques stage count."""
-    from presslens.store.queries import technique_profile
+    from presslens.corpus.queries import technique_profile
 
     with _reader(store_path) as store:
         rows = technique_profile(store, _filters(outlet, since, until), by=by)
@@ -434,7 +434,7 @@ def speakers_command(
     out: str | None,
 ) -> None:
     """The actors each outlet quotes most (share: of its statements with a known speaker)."""
-    from presslens.store.queries import top_speakers
+    from presslens.corpus.queries import top_speakers
 
     with _reader(store_path) as store:
         rows = top_speakers(store, _filters(outlet, since, until), limit=limit)
@@ -464,7 +464,7 @@ def network_command(
     out: str | None,
 ) -> None:
     """Actors named in the same articles: the edges, heaviest first (and GraphML)."""
-    from presslens.store.queries import co_mentions, write_graphml
+    from presslens.corpus.queries import co_mentions, write_graphml
 
     chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
     with _reader(store_path) as store:
@@ -503,7 +503,7 @@ def search_command(
     out: str | None,
 ) -> None:
     """Articles with every word of TEXT ("quoted phrases" as written), best first."""
-    from presslens.store.queries import search
+    from presslens.corpus.queries import search
 
     with _reader(store_path) as store:
         rows = search(store, text, _filters(outlet, since, until), actor=actor, technique=technique, limit=limit)
@@ -518,7 +518,7 @@ def outlets_command(
     store_path: str, outlet: str | None, since: datetime | None, until: datetime | None, fmt: str, out: str | None
 ) -> None:
     """Outlets with their articles, words, dates, statements and technique spans."""
-    from presslens.store.queries import outlets
+    from presslens.corpus.queries import outlets
 
     with _reader(store_path) as store:
         rows = outlets(store, _filters(outlet, since, until))
@@ -543,7 +543,7 @@ def report(
 ) -> None:
     """Write an HTML report with charts (technique profiles, timelines, top speakers), and
     the same charts as PNG, into a folder."""
-    from presslens.store.report import write_report
+    from presslens.corpus.report import write_report
 
     with _reader(store_path) as store:
         index = write_report(store, out_dir, _filters(outlet, since, until), actor=actor)
@@ -607,9 +607,9 @@ def load_command(folder: str, store_path: str, aliases: str | None) -> None:
     store; documents stored already are skipped."""
     from pathlib import Path
 
+    from presslens.actors.corpus import load_aliases
     from presslens.engines.ray_engine import load_dataset
     from presslens.store import Store, parts
-    from presslens.store.actors import load_aliases
 
     if not Path(folder).is_dir():
         raise PresslensError(f"{folder}: no such folder")

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 from presslens.document import Document
 from presslens.errors import InputError, PresslensError
 from presslens.ingest import IngestOptions, to_document
-from presslens.store.inputs import Failure, WorkItem, expand, iter_items, outlet_of, total_bytes
+from presslens.ingest.items import Failure, WorkItem, expand, iter_items, outlet_of, total_bytes
 
 if TYPE_CHECKING:
+    from presslens.actors.corpus import Aliases
     from presslens.pipeline import Pipeline, Stage
-    from presslens.store.actors import Aliases
     from presslens.store.store import Store
 
 # Stages after the NLP parse, in pipeline order; `--skip` removes some.

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from presslens.store.queries import (
+from presslens.corpus.queries import (
     ALL_TECHNIQUES,
     Filters,
     ProfileRow,
@@ -115,7 +115,7 @@ def _technique_section(store: Store, filters: Filters) -> Section:
     figure = _figure(9, 1.5 + 0.35 * len(techniques) if filters.outlet else 1.8 + 0.3 * len(groups))
     axes = figure.add_subplot()
     if filters.outlet:
-        from presslens.store.queries import find_outlet
+        from presslens.corpus.queries import find_outlet
 
         outlet = find_outlet(store, filters.outlet)
         overall = _overall(spans, rows)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from presslens.actors import HONORIFICS, PLACE_ALIASES
+from presslens.actors.article import HONORIFICS, PLACE_ALIASES
 from presslens.errors import InputError
 
 KINDS = ("person", "organisation", "place", "group")

@@ -1,4 +1,4 @@
-"""The presslens command line. It only composes ingest, the pipeline and the renderers."""
+"""`presslens analyze` and `presslens schema`: articles in, analysed documents out."""
 
 from __future__ import annotations
 
@@ -10,16 +10,12 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from presslens import __version__
+from presslens.cli.errors import error_line
 from presslens.document import Document, json_schema
 from presslens.errors import InputError, PresslensError
 from presslens.ingest import DEFAULT_MAX_BYTES, IngestOptions, expand_paths, read_path
 
 FORMATS = ("json", "jsonl", "text")
-
-
-def _error_line(message: str) -> None:
-    click.echo(f"presslens: error: {message}", err=True)
 
 
 class _Writer:
@@ -40,7 +36,7 @@ class _Writer:
         elif self.format == "json":
             self.stream.write(("[\n" if self.count == 0 else ",\n") + document.to_json(indent=2))
         else:
-            from presslens.render import print_document
+            from presslens.cli.render import print_document
 
             print_document(document, self.console)
         self.stream.flush()
@@ -52,13 +48,7 @@ class _Writer:
         self.stream.flush()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="presslens")
-def main() -> None:
-    """presslens: who says what about whom in news and opinion articles, and how they persuade."""
-
-
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
@@ -127,7 +117,7 @@ def analyze(
                         progress.update(task, rate=f"{writer.count / elapsed:.1f} docs/s")
         writer.close()
     except PresslensError as error:
-        _error_line(str(error))
+        error_line(str(error))
         sys.exit(1)
     finally:
         if out:
@@ -140,40 +130,10 @@ def analyze(
         sys.exit(1)
 
 
-@main.command()
+@click.command()
 def schema() -> None:
     """Print the JSON Schema of the document output."""
     click.echo(json_schema())
 
 
-def _register_commands() -> None:
-    from presslens.attribution.commands import polnear_group
-    from presslens.techniques.commands import eval_group, ptc_group, train_group
-
-    for group in (train_group, eval_group, ptc_group, polnear_group):
-        main.add_command(group)
-    # The corpus commands: ingest, actors, query, report, store.
-    from presslens.store.commands import COMMANDS
-
-    for command in COMMANDS:
-        main.add_command(command)
-    # The web interface and API: serve.
-    from presslens.service.commands import COMMANDS as SERVICE_COMMANDS
-
-    for command in SERVICE_COMMANDS:
-        main.add_command(command)
-
-
-_register_commands()
-
-
-def run() -> None:
-    """Entry point that turns user errors into one line instead of a traceback."""
-    try:
-        main(standalone_mode=True)
-    except PresslensError as error:
-        _error_line(str(error))
-        sys.exit(1)
-    except KeyboardInterrupt:
-        _error_line("interrupted")
-        sys.exit(130)
+COMMANDS = (analyze, schema)

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from presslens.errors import InputError
 from presslens.ingest import RawInput
 from presslens.ingest.sources import JSONL_SUFFIXES, SUPPORTED_SUFFIXES, iter_path
-from presslens.store.warc import WarcPage, is_warc, iter_warc
+from presslens.ingest.warc import WarcPage, is_warc, iter_warc
 
 FORMATS = ("auto", "polnear", "ptc")
 

@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from presslens.actors.corpus import DOMINANCE, KINDS, actor_key
 from presslens.errors import PresslensError
-from presslens.store.actors import DOMINANCE, KINDS, actor_key
 from presslens.store.store import Store, index_terms
 
 ALL_TECHNIQUES = "(all)"

@@ -1,0 +1,1 @@
+"""Corpus questions (queries) and the HTML report, asked of a store."""

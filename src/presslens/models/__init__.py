@@ -1,0 +1,1 @@
+"""Model loading (loader) and the shipped model files (attribution/, techniques/)."""
