@@ -24,7 +24,7 @@ from presslens.attribution.polnear import (
     read_text,
 )
 from presslens.attribution.scorer import format_report, gold_predictions, normalise, score
-from presslens.techniques.scorer import merge_overlaps
+from presslens.text import merge_intervals
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "polnear"
 SPLITS = ("train", "dev")
@@ -58,7 +58,7 @@ def describe(name: str, documents: list[PolnearDocument]) -> list[str]:
                 source = attribution.text("source", text).strip().lower()
                 personal += source in PERSONAL_PRONOUNS
                 relative += source in RELATIVE_PRONOUNS
-            content = merge_overlaps(attribution.content)
+            content = merge_intervals(attribution.content)
             if not content:
                 no_content += 1
                 continue

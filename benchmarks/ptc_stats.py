@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from presslens.techniques import ptc
-from presslens.techniques.scorer import merge_overlaps
+from presslens.text import merge_intervals
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ptc"
 
@@ -41,7 +41,7 @@ def overlap_counts(articles: list[ptc.Article]) -> Counter[str]:
 
 def coverage(articles: list[ptc.Article]) -> tuple[int, int]:
     """(characters inside at least one span, all characters)."""
-    inside = sum(e - s for a in articles for s, e in merge_overlaps((x.start, x.end) for x in a.spans))
+    inside = sum(e - s for a in articles for s, e in merge_intervals((x.start, x.end) for x in a.spans))
     return inside, sum(len(a.text) for a in articles)
 
 
@@ -51,7 +51,7 @@ def describe(name: str, articles: list[ptc.Article]) -> list[str]:
     words = [len(a.span_text(s).split()) for a in articles for s in a.spans]
     overlaps = overlap_counts(articles)
     inside, total = coverage(articles)
-    merged = sum(len(merge_overlaps((s.start, s.end) for s in a.spans)) for a in articles)
+    merged = sum(len(merge_intervals((s.start, s.end) for s in a.spans)) for a in articles)
     n = len(spans) or 1
     lines = [
         f"{name}: {len(articles)} articles ({sum(not a.spans for a in articles)} without spans), "

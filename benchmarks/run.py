@@ -76,21 +76,21 @@ class Configuration:
 
 
 def _default_stages() -> list[Any]:
-    from presslens.pipeline import default_stages
+    from presslens.stages import default_stages
 
     return default_stages()
 
 
 def _actor_stages() -> list[Any]:
-    from presslens.pipeline import ActorStage
+    from presslens.stages import build_stages
 
-    return [ActorStage()]
+    return build_stages(["actors"])
 
 
 def _attribution_stages() -> list[Any]:
-    from presslens.attribution.stage import AttributionStage
+    from presslens.stages import build_stages
 
-    return [*_actor_stages(), AttributionStage()]
+    return build_stages(["actors", "attribution"])
 
 
 CONFIGURATIONS = [
@@ -416,7 +416,7 @@ def print_report(report: dict[str, Any]) -> None:
         ("import presslens.pipeline (spaCy, pydantic, stages)", "import_pipeline_s"),
         ("import presslens.ingest (more, after the pipeline)", "import_ingest_s"),
         ("first ingest call (loads the language identifier)", "first_ingest_s"),
-        ("spaCy model load via registry.spacy_model", "model_load_s"),
+        ("spaCy model load via models.loader.spacy_model", "model_load_s"),
     ]
     done = [r for r in st["runs"] if "error" not in r]
     for label, key in rows if done else []:

@@ -57,10 +57,10 @@ def build_base(data: Path, per_corpus: int, path: Path) -> None:
     """Analyse real articles into a store, with gold attributions and technique spans."""
     from presslens.attribution.polnear import load_polnear
     from presslens.document import Document, TechniqueFinding, TechniqueSummary
-    from presslens.engines.local import build_stages
-    from presslens.ingest import IngestOptions, to_document
-    from presslens.ingest.items import WorkItem, iter_items
+    from presslens.ingest import IngestOptions, RawInput, to_document
+    from presslens.ingest.readers import ReadContext, read_files
     from presslens.pipeline import Pipeline
+    from presslens.stages import build_stages
     from presslens.store import Store
     from presslens.techniques.explanations import explain
 
@@ -75,10 +75,10 @@ def build_base(data: Path, per_corpus: int, path: Path) -> None:
     )
     ptc_files = _spread(sorted(str(p) for p in (data / "ptc" / "train-articles").glob("*.txt")), per_corpus)
     labels = data / "ptc" / "train-labels-task2-technique-classification"
-    items: list[tuple[WorkItem, str]] = []
+    items: list[tuple[RawInput, str]] = []
     for fmt, files in (("polnear", polnear_files), ("ptc", ptc_files)):
-        items += [(item, fmt) for item in iter_items(files, fmt, 5_000_000) if isinstance(item, WorkItem)]
-    documents = [to_document(item.raw, options) for item, _ in items]
+        items += [(item, fmt) for item in read_files(files, ReadContext(), fmt) if isinstance(item, RawInput)]
+    documents = [to_document(item, options) for item, _ in items]
     started = time.perf_counter()
     cache = path.with_suffix(".jsonl")  # analysed articles, so a new store schema needs no new analysis
     if cache.exists():

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from presslens.attribution.extract import FoundAttribution, group, load_extractor, runs_of
+from presslens.attribution.extract import group, load_extractor, runs_of
 from presslens.attribution.features import CueLexicon, paragraphs, quote_depths
 from presslens.attribution.polnear import PolnearAttribution, PolnearDocument
 from presslens.attribution.train import gold_tags
+from presslens.attribution.types import FoundAttribution
 from presslens.models.loader import spacy_model
 
 

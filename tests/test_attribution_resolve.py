@@ -15,13 +15,14 @@ from rich.console import Console
 from spacy.tokens import Doc
 
 from presslens.actors.article import add_actor_layers
-from presslens.attribution.extract import FoundAttribution
-from presslens.attribution.resolve import build_attributions, quote_regions
+from presslens.attribution.resolve import build_attributions
+from presslens.attribution.types import FoundAttribution
 from presslens.cli.render import render
 from presslens.document import Attribution, Document
 from presslens.models.loader import spacy_model
 from presslens.nlp import add_nlp_layers
 from presslens.pipeline import Pipeline
+from presslens.text import quote_regions
 
 from .conftest import assert_offsets
 
@@ -373,12 +374,12 @@ class _FixedExtractor:
 
 
 def test_stage_fills_the_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from presslens.actors.stage import ActorStage
     from presslens.attribution import stage as stage_module
-    from presslens.pipeline import ActorStage
 
     text = "Tomas Brandt said the port would reopen."
     items = [found(at(text, "Tomas Brandt"), at(text, "said"), at(text, "the port would reopen"))]
-    monkeypatch.setattr(stage_module, "load_extractor", lambda folder=None: _FixedExtractor(items))
+    monkeypatch.setattr(stage_module, "load_tagger", lambda name=None, folder=None: _FixedExtractor(items))
     pipeline = Pipeline(stages=[ActorStage(), stage_module.AttributionStage()])
     document = pipeline(Document.from_text(text))
     assert [(a.id, speaker_name(document, a)) for a in document.attributions] == [("Q1", "Tomas Brandt")]

@@ -32,8 +32,9 @@ from presslens.attribution.scorer import (
     score,
     write_predictions,
 )
+from presslens.scoring import Score
 from presslens.techniques.ptc import SpanRef
-from presslens.techniques.scorer import Score, score_si
+from presslens.techniques.scorer import score_si
 
 POLNEAR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "polnear"
 

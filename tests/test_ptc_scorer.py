@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from presslens.scoring import Score
 from presslens.techniques import ptc
 from presslens.techniques.ptc import SpanRef, TechniqueSpan
 from presslens.techniques.scorer import (
-    Score,
     format_report,
-    merge_overlaps,
     score_flc,
     score_si,
     score_tc,
 )
+from presslens.text import merge_intervals
 
 PTC = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ptc"
 
@@ -89,9 +89,9 @@ def test_si_touching_spans_stay_apart() -> None:
     # gold [0,5) and [5,10) share no character: two gold spans. pred [0,5):
     # P = 5/5 / 1 = 1;  R = (5/5 + 0) / 2 = 0.5;  F1 = 2/3.
     assert prf(score_si([S(0, 5)], [S(0, 5), S(5, 10)])) == approx(1, 0.5, 2 / 3)
-    assert merge_overlaps([(5, 10), (0, 5), (3, 4)]) == [(0, 5), (5, 10)]
+    assert merge_intervals([(5, 10), (0, 5), (3, 4)]) == [(0, 5), (5, 10)]
     # chains merge transitively, whatever the order: [0,5)+[4,12)+[11,20) -> [0,20).
-    assert merge_overlaps([(11, 20), (0, 5), (30, 31), (4, 12)]) == [(0, 20), (30, 31)]
+    assert merge_intervals([(11, 20), (0, 5), (30, 31), (4, 12)]) == [(0, 20), (30, 31)]
 
 
 def test_si_duplicate_spans() -> None:
@@ -341,8 +341,8 @@ def test_corpus_offsets(articles: list[ptc.Article]) -> None:
 def test_si_gold_is_task2_gold_merged(articles: list[ptc.Article]) -> None:
     si = ptc.load_si_labels(PTC)
     for article in articles:
-        task1 = merge_overlaps((s.start, s.end) for s in si if s.article_id == article.id)
-        task2 = merge_overlaps((s.start, s.end) for s in article.spans)
+        task1 = merge_intervals((s.start, s.end) for s in si if s.article_id == article.id)
+        task2 = merge_intervals((s.start, s.end) for s in article.spans)
         assert task1 == task2, article.id
     # and so the SI score of one against the other is perfect
     assert prf(score_si(si, ptc.gold_spans(articles))) == approx(1, 1, 1)

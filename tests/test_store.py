@@ -49,6 +49,11 @@ def words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
+def nonspace(text: str) -> int:
+    """The characters of ``text`` that share_of_text counts."""
+    return sum(not char.isspace() for char in text)
+
+
 # --- writing ------------------------------------------------------------------------------
 
 
@@ -119,16 +124,49 @@ def test_schema_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     path = tmp_path / "s.duckdb"
     with Store(path) as store:
         store.add(DOC1)
-        assert store.version() == schema.SCHEMA_VERSION == 1
+        assert store.version() == schema.SCHEMA_VERSION == 2
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, "ALTER TABLE documents ADD COLUMN lean DOUBLE"])
-    with pytest.raises(StoreError, match="needs migrating to 2: run `presslens store migrate"):
+    with pytest.raises(StoreError, match="needs migrating to 3: run `presslens store migrate"):
         Store(path, read_only=True)
     with Store(path) as store:  # opening for writing migrates, keeping the data
-        assert store.version() == 2
+        assert store.version() == 3
         assert store.query("SELECT count(*), count(lean) FROM documents") == [(1, 0)]
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])
     with pytest.raises(StoreError, match="newer than this presslens knows"):
         Store(path, read_only=True)
+
+
+def test_schema_rows_and_arrow_agree(tmp_path: Path) -> None:
+    """The three spellings of the store's columns say the same: the DDL of the migrations
+    (``schema``), the rows both engines compute (``rows.COLUMNS``) and the Parquet parts'
+    Arrow schema (``parts.arrow_schema``). Migrations stay DDL (history is not rewritten),
+    so this test is what keeps them in step."""
+    pa = pytest.importorskip("pyarrow")
+    from presslens.store import parts
+    from presslens.store.rows import COLUMNS, DOCUMENT_TABLES
+
+    path = tmp_path / "s.duckdb"
+    Store(path).close()
+    con = duckdb.connect(str(path), read_only=True)
+
+    def described(sql: str) -> list[tuple[str, str]]:
+        return [(row[0], row[1]) for row in con.execute(f"DESCRIBE {sql}").fetchall()]
+
+    tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert tables == set(schema.TABLES)
+    assert set(COLUMNS) == {*DOCUMENT_TABLES, "failures"}
+    # Where rows and tables differ on purpose: ids are the store's to give (rows name the
+    # outlet), and the store counts a source's failed attempts itself.
+    renamed = {("documents", "outlet"): ("outlet_id", "INTEGER")}
+    store_only = {"failures": {"attempts"}}
+    for table, columns in COLUMNS.items():
+        expected = [renamed.get((table, name), (name, sql_type)) for name, sql_type in columns.items()]
+        in_store = [c for c in described(table) if c[0] not in store_only.get(table, set())]
+        assert in_store == expected, table
+        con.register("part", pa.Table.from_pylist([], schema=parts.arrow_schema(table)))
+        assert described("SELECT * FROM part") == list(columns.items()), table
+        con.unregister("part")
+    con.close()
 
 
 def test_not_a_store(tmp_path: Path) -> None:
@@ -284,15 +322,15 @@ def test_statements_about(store: Store) -> None:
 
 def test_technique_profile_per_outlet(store: Store) -> None:
     rows = {(r.group, r.technique): r for r in technique_profile(store)}
-    a_words, a_chars = words(DOC1.text) + words(DOC3.text), len(DOC1.text) + len(DOC3.text)
+    a_words, a_chars = words(DOC1.text) + words(DOC3.text), nonspace(DOC1.text) + nonspace(DOC3.text)
     everything = rows[("daily-a.com", ALL_TECHNIQUES)]
     assert (everything.spans, everything.documents, everything.words) == (3, 2, a_words)
     assert everything.per_1000_words == round(3000 / a_words, 3)
-    # Overlapping spans count once in the share of text of all techniques.
-    assert everything.share_of_text == round((len("a liar") + len("weak and dangerous")) / a_chars, 4)
+    # Overlapping spans count once in the share of text of all techniques; spaces count nowhere.
+    assert everything.share_of_text == round((nonspace("a liar") + nonspace("weak and dangerous")) / a_chars, 4)
     name_calling = rows[("daily-a.com", "Name_Calling,Labeling")]
     assert name_calling.spans == 2
-    assert name_calling.share_of_text == round((len("a liar") + len("weak and dangerous")) / a_chars, 4)
+    assert name_calling.share_of_text == round((nonspace("a liar") + nonspace("weak and dangerous")) / a_chars, 4)
     assert rows[("daily-a.com", "Loaded_Language")].spans == 1
     herald = rows[("herald-b.org", ALL_TECHNIQUES)]
     assert (herald.spans, herald.documents) == (2, 2)
@@ -454,7 +492,7 @@ def test_query_commands(corpus: Path, tmp_path: Path) -> None:
     assert result.returncode == 0 and (tmp_path / "parquet" / "attributions.parquet").exists()
     result = presslens("store", "info", "--store", str(corpus), "--format", "json")
     info = {r["what"]: r["value"] for r in json.loads(result.stdout)}
-    assert info["schema version"] == 1 and info["documents rows"] == 6
+    assert info["schema version"] == 2 and info["documents rows"] == 6
     result = presslens("query", "search", "sanctions", "--store", str(corpus), "--format", "json")
     assert [h["doc_id"] for h in json.loads(result.stdout)] == [DOC2.id]
 
@@ -472,3 +510,29 @@ def test_report(corpus: Path, tmp_path: Path) -> None:
         assert "Who speaks about Hassan Rouhani" in page and "Donald Trump" in page
         one = write_report(store, tmp_path / "one", Filters(outlet="daily-a.com")).read_text(encoding="utf-8")
         assert "daily-a.com against all outlets" in one
+
+
+def test_report_escapes_names_from_the_corpus(tmp_path: Path) -> None:
+    """An outlet, actor or statement with markup in it is text in the report, never markup."""
+    from presslens.corpus.report import write_report
+
+    from .store_corpus import A, Q, make_document
+
+    evil = "<script>alert(1)</script>"
+    document = make_document(
+        f"{evil} said the plan was bad. Officials said {evil} was wrong.",
+        outlet="<script>alert(2)</script>",
+        published="2016-01-10",
+        actors=[A("A1", "person", evil, [evil, evil])],
+        quotes=[Q("Q1", "A1", evil, "said", "the plan was bad", "indirect")],
+        techniques=[],
+    )
+    with Store(tmp_path / "evil.duckdb") as store:
+        assert store.add(document)
+        store.resolve_actors()
+    with Store(tmp_path / "evil.duckdb", read_only=True) as store:
+        page = write_report(store, tmp_path / "report", actor=evil).read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the actor: speakers, scope, section titles
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page  # the outlet
+    assert f"<h2>What {evil.replace('<', '&lt;').replace('>', '&gt;')} says (the latest 20)</h2>" in page

@@ -12,8 +12,14 @@ from pathlib import Path
 import pytest
 
 from presslens.document import Document
+from presslens.models.loader import registry
 from presslens.techniques.explanations import TECHNIQUE_INFO
-from presslens.techniques.model import DEFAULT_MODEL_DIR, load_predictor
+from presslens.techniques.model import (
+    DEFAULT_MODEL_DIR,
+    EncoderTechniquePredictor,
+    load_predictor,
+    load_technique_predictor,
+)
 from presslens.techniques.predictor import CONFIG_FILE
 from presslens.techniques.ptc import parse_si, parse_tc
 
@@ -35,6 +41,11 @@ def test_model_loads_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     analysis = predictor.read("They are traitors and liars who hate our great nation, and everybody knows it!")
     assert analysis.probabilities.shape == (len(analysis.encoded.ids),)
     assert load_predictor() is load_predictor()  # once per process
+    # The stage's model (through the TechniquePredictor interface) is that same load.
+    model = load_technique_predictor()
+    assert isinstance(model, EncoderTechniquePredictor) and model.network is load_predictor()
+    assert model.threshold == model.network.decoding.threshold
+    assert sum(key.startswith("techniques:encoder:") for key in registry.load_seconds) == 1
 
 
 def test_model_is_small_enough() -> None:

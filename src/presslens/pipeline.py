@@ -1,48 +1,27 @@
 """One pipeline: ingest → nlp → actors → attribution → techniques.
 
 The spaCy parse is made once per document and handed to every later stage; stages add
-layers to the Document and never change its text. The CLI, the service and the engines
-only compose this.
+layers to the Document and never change its text. Which stages there are, in what order,
+and what each requires is the stage registry's (``presslens.stages``). The CLI, the service
+and the engines only compose this.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from presslens.actors.article import add_actor_layers
 from presslens.document import Document
 from presslens.errors import InputError
 from presslens.models.loader import spacy_model
 from presslens.nlp import add_nlp_layers
+from presslens.stages import Stage, check_requirements, default_stages, stage_names
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
 
-
-class Stage(Protocol):
-    """A pipeline component: adds layers to a Document, given its spaCy parse."""
-
-    name: str
-
-    def __call__(self, document: Document, parsed: Doc) -> None: ...
-
-
-class ActorStage:
-    name = "actors"
-
-    def __call__(self, document: Document, parsed: Doc) -> None:
-        add_actor_layers(document, parsed)
-
-
-def default_stages(technique_threshold: float | None = None) -> list[Stage]:
-    # Imported here so that importing the pipeline does not import the models' code.
-    from presslens.attribution.stage import AttributionStage
-    from presslens.techniques.stage import TechniqueStage
-
-    # Attribution after actors: speakers and targets are resolved to the actors' mentions.
-    return [ActorStage(), AttributionStage(), TechniqueStage(threshold=technique_threshold)]
+__all__ = ["Pipeline", "Stage", "default_stages"]
 
 
 class Pipeline:
@@ -54,6 +33,8 @@ class Pipeline:
         spacy_name: str | None = None,
         technique_threshold: float | None = None,
     ) -> None:
+        if stages is not None:
+            check_requirements(stage.name for stage in stages)  # attribution without actors, say
         self.stages = default_stages(technique_threshold) if stages is None else stages
         self.spacy_name = spacy_name
 
@@ -63,7 +44,7 @@ class Pipeline:
 
     @property
     def stage_names(self) -> list[str]:
-        return ["nlp", *(s.name for s in self.stages)]
+        return stage_names(stage.name for stage in self.stages)
 
     def _finish(self, document: Document, parsed: Doc) -> Document:
         add_nlp_layers(document, parsed)
@@ -99,7 +80,7 @@ class Pipeline:
         def flush() -> Iterator[Document | InputError]:
             documents = [item for item in pending if isinstance(item, Document)]
             try:
-                done = iter(list(self._run_batch(documents)))
+                done: Iterator[Document | InputError] = iter(list(self._run_batch(documents)))
             except Exception:  # one bad document must not sink its batch: redo one by one
                 done = iter([self._analyze_one(d) for d in documents])
             for item in pending:

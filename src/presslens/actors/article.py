@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from presslens.document import Actor, ActorKind, Document, EntityMention, Role
+from presslens.lexicon import get as get_lexicon
+from presslens.text import ACRONYM, initials
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
+
+EN = get_lexicon("en")  # the rules below were written on English news
 
 ACTOR_KINDS: dict[str, ActorKind] = {
     "PERSON": "person",
@@ -28,272 +32,20 @@ ACTOR_KINDS: dict[str, ActorKind] = {
     "NORP": "group",
 }
 
-# Words that make a name an organisation's, never a person's.
-ORG_WORDS = frozenset(
-    [
-        "agency",
-        "alliance",
-        "army",
-        "assembly",
-        "association",
-        "authority",
-        "bank",
-        "board",
-        "bureau",
-        "caucus",
-        "center",
-        "centre",
-        "channel",
-        "church",
-        "club",
-        "coalition",
-        "college",
-        "command",
-        "commission",
-        "committee",
-        "company",
-        "congress",
-        "corps",
-        "council",
-        "court",
-        "department",
-        "embassy",
-        "faction",
-        "forces",
-        "foundation",
-        "front",
-        "fund",
-        "government",
-        "group",
-        "guard",
-        "guards",
-        "institute",
-        "league",
-        "media",
-        "ministry",
-        "movement",
-        "network",
-        "news",
-        "office",
-        "organisation",
-        "organization",
-        "parliament",
-        "party",
-        "police",
-        "post",
-        "press",
-        "radio",
-        "regime",
-        "resistance",
-        "senate",
-        "service",
-        "society",
-        "tribune",
-        "times",
-        "tv",
-        "union",
-        "university",
-    ]
+
+def _alternatives(words: tuple[str, ...]) -> str:
+    """A regular expression that matches any of ``words`` as written, longest first."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# What the edges of a mention may carry that is not part of the name: articles, quote marks
+# and brackets, a prefix glued with a hyphen ("pro-Trump") before it; punctuation and a
+# possessive after it.
+_EDGE_PREFIX = re.compile(
+    rf"^(?:(?:{_alternatives(EN.NAME_EDGE_ARTICLES)})\s+|[\"“”‘’'(\[]+|(?:{_alternatives(EN.NAME_PREFIXES)})-(?=[A-Z]))+"
 )
-
-# Honorifics and titles that stand before a name and are not part of it.
-HONORIFICS = frozenset(
-    [
-        "mr",
-        "mr.",
-        "mrs",
-        "mrs.",
-        "ms",
-        "ms.",
-        "miss",
-        "dr",
-        "dr.",
-        "prof",
-        "prof.",
-        "sir",
-        "dame",
-        "lord",
-        "lady",
-        "sen",
-        "sen.",
-        "rep",
-        "rep.",
-        "gov",
-        "gov.",
-        "gen",
-        "gen.",
-        "col",
-        "col.",
-        "lt",
-        "lt.",
-        "sgt",
-        "sgt.",
-        "capt",
-        "capt.",
-        "president",
-        "senator",
-        "governor",
-        "minister",
-        "ayatollah",
-        "sheikh",
-        "imam",
-        "judge",
-        "justice",
-        "secretary",
-        "ambassador",
-        "chancellor",
-        "premier",
-        "king",
-        "queen",
-        "prince",
-        "princess",
-        "pope",
-        "cardinal",
-        "bishop",
-        "rev",
-        "rev.",
-        "father",
-        "general",
-    ]
-)
-
-# All-capital words that are not names of organisations.
-NOT_ACRONYMS = frozenset(
-    [
-        "I",
-        "A",
-        "AM",
-        "PM",
-        "OK",
-        "TV",
-        "GMT",
-        "UTC",
-        "EST",
-        "EDT",
-        "PST",
-        "BST",
-        "CET",
-        "ID",
-        "II",
-        "III",
-        "IV",
-        "VI",
-        "VII",
-        "VIII",
-        "IX",
-        "XI",
-        "XII",
-        "PDF",
-        "DNA",
-        "FAQ",
-        "USD",
-        "EUR",
-        "GBP",
-        "CEO",
-        "CFO",
-        "COO",
-        "CTO",
-        "MP",
-        "MPS",
-        "VIP",
-        "PR",
-        "PS",
-        "NB",
-        "AD",
-        "BC",
-        "HTML",
-        "URL",
-        "RSS",
-        "LIVE",
-        "NEWS",
-        "UPDATE",
-        "BREAKING",
-        "VIDEO",
-        "WATCH",
-        "PHOTOS",
-        "READ",
-        "MORE",
-        "NOT",
-        "ALL",
-        "NO",
-        "YES",
-        "THE",
-        "AND",
-        "OR",
-        "OF",
-        "AN",
-        "TO",
-        "IN",
-        "ON",
-        "AT",
-        "BY",
-        "IT",
-        "IS",
-    ]
-)
-
-PLACE_ACRONYMS = {"US", "USA", "UK", "UAE", "DPRK", "PRC", "ROK", "DRC", "U.S.", "U.K.", "U.S.A."}
-
-# Common names of the same country, so that "U.S." and "United States" are one actor.
-PLACE_ALIASES = {
-    "us": "United States",
-    "u.s.": "United States",
-    "u.s": "United States",
-    "usa": "United States",
-    "u.s.a.": "United States",
-    "america": "United States",
-    "united states": "United States",
-    "united states of america": "United States",
-    "uk": "United Kingdom",
-    "u.k.": "United Kingdom",
-    "britain": "United Kingdom",
-    "great britain": "United Kingdom",
-    "united kingdom": "United Kingdom",
-}
-
-SPEECH_VERBS = frozenset(
-    [
-        "say",
-        "tell",
-        "state",
-        "add",
-        "claim",
-        "warn",
-        "stipulate",
-        "argue",
-        "insist",
-        "announce",
-        "declare",
-        "note",
-        "explain",
-        "write",
-        "report",
-        "suggest",
-        "accuse",
-        "deny",
-        "admit",
-        "acknowledge",
-        "confirm",
-        "believe",
-        "think",
-        "allege",
-        "assert",
-        "maintain",
-        "stress",
-        "tweet",
-        "respond",
-        "reply",
-        "urge",
-        "ask",
-        "call",
-    ]
-)
-
-_ACRONYM = re.compile(r"^(?:[A-Z][A-Z0-9&]{1,7}|(?:[A-Z]\.){2,4})$")
-_EDGE_PREFIX = re.compile(r"^(?:(?:the|The|a|an)\s+|[\"“”‘’'(\[]+|(?:pro|anti|ex|non|post|pre)-(?=[A-Z]))+")
-_EDGE_SUFFIX = re.compile(r"(?:[\"“”‘’')\],.;:!?]+|['’]s?)$")
+_EDGE_SUFFIX = re.compile(rf"(?:[\"“”‘’')\],.;:!?]+|{_alternatives(EN.POSSESSIVE_ENDINGS)})$")
 _BRACKETED_NAME = re.compile(r"\[([A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*)\]\s+([A-Z][\w’'-]+)")
-_FUNCTION_WORDS = frozenset({"of", "the", "and", "for", "in", "on", "de", "e", "al", "el", "&"})
 
 
 @dataclass
@@ -333,11 +85,6 @@ def _normalise(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip()
 
 
-def _initials(name: str) -> str:
-    words = re.findall(r"[\w'-]+", name)
-    return "".join(w[0] for w in words if w.lower() not in _FUNCTION_WORDS and w[0].isupper()).upper()
-
-
 def _tokens(parsed: Doc, start: int, end: int) -> list[Token]:
     span = parsed.char_span(start, end, alignment_mode="expand")
     return list(span) if span is not None else []
@@ -345,7 +92,7 @@ def _tokens(parsed: Doc, start: int, end: int) -> list[Token]:
 
 def _is_acronym_token(token: Token) -> bool:
     text = token.text
-    if text in NOT_ACRONYMS or not _ACRONYM.match(text):
+    if text in EN.NOT_ACRONYMS or not ACRONYM.match(text):
         return False
     # A line in capitals is a shouted headline, not a string of acronyms.
     line_start = token.doc.text.rfind("\n", 0, token.idx) + 1
@@ -387,7 +134,7 @@ def _rule_mentions(parsed: Doc, text: str, mentions: list[Mention]) -> list[Ment
         if not _is_acronym_token(token):
             continue
         candidate = Mention(token.idx, token.idx + len(token.text), "ORG", "rule", tokens=[token])
-        if token.text in PLACE_ACRONYMS:
+        if token.text in EN.PLACE_ACRONYMS:
             candidate.label = "GPE"
         if not _overlaps(candidate, mentions):
             mentions.append(candidate)
@@ -400,7 +147,7 @@ def _link_parenthesised_acronyms(text: str, mentions: list[Mention]) -> None:
         following = mentions[i + 1]
         between = text[mention.end : following.start]
         closes = text[following.end : following.end + 1]
-        if between.strip() == "(" and closes == ")" and _ACRONYM.match(text[following.start : following.end]):
+        if between.strip() == "(" and closes == ")" and ACRONYM.match(text[following.start : following.end]):
             following.acronym_of = i
             following.label = mention.label
 
@@ -414,12 +161,12 @@ def _repair_labels(parsed: Doc, text: str, mentions: list[Mention]) -> None:
         if mention.label != "ORG" or mention.origin != "ner":
             continue
         words = _normalise(text[mention.start : mention.end]).split()
-        if not 2 <= len(words) <= 3 or any(w.lower() in ORG_WORDS for w in words):
+        if not 2 <= len(words) <= 3 or any(w.lower() in EN.ORG_WORDS for w in words):
             continue
         if not all(w[:1].isupper() and w[1:].islower() and w.isalpha() for w in words):
             continue
         root = next((t for t in mention.tokens if t.head not in mention.tokens or t.head == t), None)
-        speaks = root is not None and root.dep_ in ("nsubj", "nsubjpass") and root.head.lemma_ in SPEECH_VERBS
+        speaks = root is not None and root.dep_ in ("nsubj", "nsubjpass") and root.head.lemma_ in EN.SPEECH_VERBS
         if words[-1] in person_surnames or speaks:
             mention.label = "PERSON"
 
@@ -458,7 +205,7 @@ def _repair_headline(document: Document, mentions: list[Mention]) -> list[Mentio
 
 
 def _person_key(name: str) -> list[str]:
-    words = [w for w in _normalise(name).split() if w.lower() not in HONORIFICS]
+    words = [w for w in _normalise(name).split() if w.lower() not in EN.HONORIFICS]
     return words or _normalise(name).split()
 
 
@@ -473,7 +220,7 @@ class _Cluster:
     def canonical(self) -> str:
         if self.kind == "organisation":
             # Prefer the spelt-out name over its acronym.
-            spelt = [n for n in self.names if not _ACRONYM.match(n)]
+            spelt = [n for n in self.names if not ACRONYM.match(n)]
             if spelt:
                 return max(spelt, key=lambda n: (len(n.split()), len(n)))
         return max(self.names, key=lambda n: (len(n.split()), len(n)))
@@ -541,7 +288,7 @@ def _cluster(text: str, mentions: list[Mention]) -> list[_Cluster]:
         if m.label == "PERSON":
             key = " ".join(words).lower()
         elif kind == "place":
-            name = PLACE_ALIASES.get(name.lower(), name)
+            name = EN.PLACE_ALIASES.get(name.lower(), name)
             key = name.lower()
         else:
             key = name.lower()
@@ -559,12 +306,13 @@ def _cluster(text: str, mentions: list[Mention]) -> list[_Cluster]:
         if other is not None and kind in ("organisation", "place"):
             add(other, i, name)
             continue
-        if kind == "organisation" and _ACRONYM.match(name):
+        if kind == "organisation" and ACRONYM.match(name):
             spelt = next(
                 (
                     c
                     for c in clusters
-                    if c.kind == "organisation" and any(_initials(n) == name.replace(".", "") for n in c.names)
+                    if c.kind == "organisation"
+                    and any(initials(n, EN.NAME_FUNCTION_WORDS) == name.replace(".", "") for n in c.names)
                 ),
                 None,
             )
@@ -592,13 +340,14 @@ def _role_tokens(mention_tokens: list[Token]) -> list[Token]:
         head = root.head
         excluded = {t.i for t in root.subtree}
     else:
-        head = next((c for c in root.children if c.dep_ == "appos" and c.pos_ == "NOUN"), None)
-        if head is None:
+        appos = next((c for c in root.children if c.dep_ == "appos" and c.pos_ == "NOUN"), None)
+        if appos is None:
             titles = [c for c in root.children if c.dep_ == "compound" and c.i not in inside and c.pos_ == "NOUN"]
             if not titles:
                 return []
             first = min(t.left_edge.i for t in titles)
             return _clean_role([t for t in root.doc[first : root.i] if t.i not in inside])
+        head = appos
         excluded = inside
     for child in head.children:
         if child.dep_ in ("poss", "det", "punct", "relcl", "acl", "appos"):

@@ -28,46 +28,21 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from presslens.actors.article import HONORIFICS, PLACE_ALIASES
 from presslens.errors import InputError
+from presslens.lexicon import get as get_lexicon
+from presslens.text import WORD, is_acronym
+from presslens.text import initials as _initials
+
+EN = get_lexicon("en")  # the rules below were written on English news
 
 KINDS = ("person", "organisation", "place", "group")
+ALIAS_SECTIONS = ("merge", "split")  # the lists an alias file holds
 
-# Words of a title that may stand before a name in an article's canonical name
-# ("Prime Minister Theresa May", "First Lady Michelle Obama"); dropped from person keys.
-TITLE_WORDS = HONORIFICS | {
-    "prime",
-    "vice",
-    "deputy",
-    "foreign",
-    "supreme",
-    "leader",
-    "former",
-    "chief",
-    "speaker",
-    "first",
-    "lady",
-    "attorney",
-    "candidate",
-    "nominee",
-    "presidential",
-    "democratic",
-    "republican",
-    "state",
-    "u.s.",
-    "senators",
-    "representative",
-    "congressman",
-    "congresswoman",
-    "mayor",
-    "director",
-    "commander",
-    "spokesman",
-    "spokeswoman",
-}
-NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
-_FUNCTION_WORDS = frozenset({"of", "the", "and", "for", "in", "on", "de", "e", "al", "el", "&"})
-_ACRONYM = re.compile(r"^(?:[A-Z][A-Z0-9&]{1,7}|(?:[A-Z]\.){2,4})$")
+# An organisation's key drops a leading article: "The Pentagon" is "Pentagon".
+_LEADING_ARTICLE = re.compile(rf"^(?i:{'|'.join(map(re.escape, EN.DEFINITE_ARTICLES))})\s+")
+# The letters that all sound as k, and those a skeleton drops after its first letter.
+_K_LETTERS = re.compile(f"[{re.escape(EN.SKELETON_K_LETTERS)}]")
+_SILENT_LETTERS = re.compile(f"[{re.escape(EN.SKELETON_SILENT_LETTERS)}]")
 
 # Thresholds of the guessing rules (see the module docstring).
 SPELLING_RATIO = 0.7  # difflib ratio two transliterations must reach
@@ -87,24 +62,20 @@ def fold(text: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", fold(text).replace("'", "").replace(".", ""))
-
-
-def is_acronym(name: str) -> bool:
-    return bool(_ACRONYM.match(name.strip()))
+    return WORD.findall(fold(text).replace("'", "").replace(".", ""))
 
 
 def initials(name: str) -> str:
-    words = re.findall(r"[\w'-]+", name)
-    return "".join(w[0] for w in words if w.lower() not in _FUNCTION_WORDS and w[0].isupper()).upper()
+    """The initials of an organisation's name, without its function words: "IRGC"."""
+    return _initials(name, EN.NAME_FUNCTION_WORDS)
 
 
 def person_tokens(name: str) -> list[str]:
     """The words of a person's name without leading titles and trailing suffixes."""
     tokens = name.split()
-    while len(tokens) > 1 and tokens[0].lower().rstrip(",") in TITLE_WORDS:
+    while len(tokens) > 1 and tokens[0].lower().rstrip(",") in EN.TITLE_WORDS:
         tokens = tokens[1:]
-    while len(tokens) > 1 and tokens[-1].lower().rstrip(",") in NAME_SUFFIXES:
+    while len(tokens) > 1 and tokens[-1].lower().rstrip(",") in EN.NAME_SUFFIXES:
         tokens = tokens[:-1]
     return tokens
 
@@ -120,9 +91,10 @@ def actor_key(kind: str, name: str) -> str:
     if cls == "person":
         words = [w for token in person_tokens(name) for w in _words(token)]
     elif kind == "place":
-        words = _words(PLACE_ALIASES.get(name.strip().lower(), name))
+        words = _words(EN.PLACE_ALIASES.get(name.strip().lower(), name))
     else:
-        words = _words(re.sub(r"^(?i:the)\s+", "", name.strip()).replace("&", " and "))
+        without_article = _LEADING_ARTICLE.sub("", name.strip())
+        words = _words(without_article.replace("&", f" {EN.AMPERSAND_WORD} "))
         if cls == "group" and words and len(words[-1]) > 3 and words[-1].endswith("s"):
             words[-1] = words[-1][:-1]  # "Democrats" and "Democrat" are one group
     return f"{cls}:{' '.join(words) or fold(name)}"
@@ -134,20 +106,18 @@ def _first_last(key: str) -> tuple[str, ...]:
     return (words[0], words[-1]) if len(words) >= 2 else tuple(words)
 
 
-_DIGRAPHS = (("ph", "f"), ("kh", "k"), ("gh", "g"), ("zh", "j"), ("dh", "d"), ("ck", "k"))
-
-
 @functools.lru_cache(maxsize=65536)
 def skeleton(word: str) -> str:
     """Consonant skeleton of a word, for transliteration variants: its first letter, then its
-    consonants other than h, w, y, with k/q/c/g as one and doubles collapsed."""
+    consonants other than h, w, y, with k/q/c/g as one and doubles collapsed (the letters:
+    the lexicon's SKELETON_*)."""
     word = re.sub(r"[^a-z]", "", fold(word))
-    for digraph, single in _DIGRAPHS:
+    for digraph, single in EN.SKELETON_DIGRAPHS:
         word = word.replace(digraph, single)
-    word = re.sub(r"[qcg]", "k", word)
+    word = _K_LETTERS.sub("k", word)
     if not word:
         return ""
-    rest = re.sub(r"[aeiouhwy]", "", word[1:])
+    rest = _SILENT_LETTERS.sub("", word[1:])
     out = word[0]
     for char in rest:
         if char != out[-1]:
@@ -204,7 +174,7 @@ def parse_aliases(text: str, source: str) -> Aliases:
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise InputError(source, f"not valid YAML ({where}{problem})") from None
-    if not isinstance(data, dict) or set(data) - {"merge", "split"}:
+    if not isinstance(data, dict) or set(data) - set(ALIAS_SECTIONS):
         raise InputError(source, "an alias file holds 'merge' and 'split' lists only (see `presslens actors -h`)")
     aliases = Aliases(text=text)
     for number, entry in enumerate(data.get("merge") or [], start=1):
@@ -395,14 +365,14 @@ def resolve(
         surnames_by_skeleton[skeleton(surname)].append(surname)
     full_roots = {groups.find(k) for k in people if len(_first_last(k)) == 2}
     for key in people:
-        words = key.split(":", 1)[1].split()
-        if len(words) != 1 or groups.find(key) in full_roots:
+        name_words = key.split(":", 1)[1].split()
+        if len(name_words) != 1 or groups.find(key) in full_roots:
             continue
-        candidates = by_surname.get(words[0], Counter())
+        candidates = by_surname.get(name_words[0], Counter())
         if not candidates:  # a transliterated surname: "Rohani" for "Hassan Rouhani"
             candidates = Counter()
-            for surname in surnames_by_skeleton.get(skeleton(words[0]), []):
-                if _similar(surname, words[0]):
+            for surname in surnames_by_skeleton.get(skeleton(name_words[0]), []):
+                if _similar(surname, name_words[0]):
                     candidates.update(by_surname[surname])
         chosen = _dominant(Counter({groups.find(r): n for r, n in candidates.items()}))
         if chosen:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from presslens.attribution.features import CueLexicon, items, paragraphs, sequence_features
 from presslens.attribution.patterns import according_to, edge_trimmed, labelled_lines, signed_quotes
-from presslens.attribution.polnear import Intervals, PolnearAttribution
+from presslens.attribution.polnear import Intervals
+from presslens.attribution.types import FoundAttribution
 from presslens.errors import ModelError
-from presslens.models.loader import registry
+from presslens.lexicon import get as get_lexicon
+from presslens.models.loader import ATTRIBUTION, load_model
+from presslens.text import overlaps, quote_regions
 
 if TYPE_CHECKING:
     import pycrfsuite
@@ -28,35 +30,26 @@ MODEL_FILE = "tagger.crfsuite"
 LEXICON_FILE = "cue_lexicon.json"
 CONFIG_FILE = "config.json"
 SOURCE, CUE, CONTENT = "S", "C", "Q"  # tag names: B-S, I-C, ...
-
-
-@dataclass(frozen=True)
-class FoundAttribution:
-    """One attribution found in a text: character fragments per role, and how sure the tagger is."""
-
-    source: Intervals | None
-    cue: Intervals
-    content: Intervals
-    confidence: float
-
-    def as_polnear(self) -> PolnearAttribution:
-        return PolnearAttribution(self.source, self.cue, self.content)
+EN = get_lexicon("en")  # the cue words of the rules below (the tagger was trained on English)
 
 
 def model_dir(folder: Path | None = None) -> Path:
     return folder or Path(os.environ.get(MODEL_DIR_ENV, DEFAULT_MODEL_DIR))
 
 
+CRF = "crf"  # the model registry's name of this tagger
+
+
+def open_extractor(folder: Path) -> AttributionExtractor:
+    """The tagger saved in ``folder`` (the model registry's factory of attribution "crf")."""
+    if not (folder / MODEL_FILE).exists():
+        raise ModelError(f"no attribution model in {folder}: train one with `presslens train attribution`")
+    return AttributionExtractor.load(folder)
+
+
 def load_extractor(folder: Path | None = None) -> AttributionExtractor:
-    """The attribution model, loaded once per process."""
-    path = model_dir(folder)
-
-    def load() -> AttributionExtractor:
-        if not (path / MODEL_FILE).exists():
-            raise ModelError(f"no attribution model in {path}: train one with `presslens train attribution`")
-        return AttributionExtractor.load(path)
-
-    return registry.get(f"attribution:{path}", load)
+    """The CRF attribution model, loaded once per process (through the model loader)."""
+    return cast(AttributionExtractor, load_model(ATTRIBUTION, CRF, folder=model_dir(folder)))
 
 
 Run = tuple[str, int, int]  # (role letter, first token, last token), inclusive, paragraph positions
@@ -179,8 +172,8 @@ def group(
             candidates = previous[-1:]
         if not candidates:
             continue
-        linked = [k for k in candidates if _hangs_under(tokens, run, cue_tokens[k])]
-        chosen = linked or candidates
+        linked_cues = [k for k in candidates if _hangs_under(tokens, run, cue_tokens[k])]
+        chosen = linked_cues or candidates
         contents[min(chosen, key=lambda k: distance(run, cues[k]))].append(run)
 
     found = []
@@ -207,19 +200,7 @@ def group(
 # quote that an earlier attribution introduces and that has no cue of its own. These rules add
 # what the tagger cannot learn, from the parse.
 
-# Reporting verbs beyond PolNeAR's lexicon (rare there or absent: "stipulated").
-REPORTING_VERBS = frozenset(
-    [
-        *("say", "tell", "add", "claim", "state", "stipulate", "assert", "contend", "allege", "maintain"),
-        *("insist", "warn", "promise", "vow", "pledge", "announce", "declare", "argue", "note", "stress"),
-        *("emphasise", "emphasize", "remark", "reply", "respond", "confirm", "reveal", "concede", "admit"),
-        *("acknowledge", "deny", "suggest", "explain", "write", "report", "predict", "threaten", "urge"),
-        *("demand", "proclaim", "complain", "boast", "testify", "disclose", "recall", "observe", "repeat"),
-        *("reiterate", "accuse"),
-    ]
-)
 _SUBJECTS = ("nsubj",)
-_NOT_SOURCES = frozenset(["what", "which", "that", "who", "whom", "there"])
 
 
 def _char_range(first: Token, last: Token) -> tuple[int, int]:
@@ -238,7 +219,7 @@ def _subject(verb: Token) -> Token | None:
         if candidate is None:
             continue
         subject = next((c for c in candidate.children if c.dep_ in _SUBJECTS), None)
-        if subject is not None and subject.lower_ not in _NOT_SOURCES:
+        if subject is not None and subject.lower_ not in EN.NOT_SOURCES:
             return subject
     return None
 
@@ -272,10 +253,10 @@ def with_subject_source(doc: Doc, found: FoundAttribution) -> FoundAttribution:
     if subject is None:
         return found
     source = _phrase(subject)
-    if any(s < source[1] and source[0] < e for s, e in found.cue):
+    if overlaps(*source, found.cue):
         return found
     # A content run that swallowed the subject was mis-tagged: the subject is not what was said.
-    content = tuple(f for f in found.content if not (f[0] < source[1] and source[0] < f[1]))
+    content = tuple(f for f in found.content if not overlaps(*source, [f]))
     if not content:
         return found
     return FoundAttribution((source,), found.cue, content, found.confidence)
@@ -285,8 +266,6 @@ def continue_into_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundA
     """A quoted passage that opens the sentence right after an attribution's content, in the
     same paragraph, and that no attribution outside it claims, continues that content:
     "The publication also showed that …. “Recently, X gave a call …”"."""
-    from presslens.attribution.resolve import quote_regions  # resolve imports this module
-
     text = doc.text
     ordered = sorted(found, key=lambda f: f.content[-1][1] if f.content else -1)
     result = {id(f): f for f in found}
@@ -313,9 +292,10 @@ def continue_into_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundA
     return [result[id(f)] for f in found]
 
 
-def nested_attributions(doc: Doc, found: list[FoundAttribution], lexicon: CueLexicon) -> list[FoundAttribution]:
+def nested_attributions(doc: Doc, found: list[FoundAttribution], cues: CueLexicon) -> list[FoundAttribution]:
     """Reporting verbs inside a content, with a subject and a complement clause of their own,
-    become attributions of their own (the stage links them to the enclosing one)."""
+    become attributions of their own (the stage links them to the enclosing one). A verb counts
+    as reporting when the lexicon lists it or ``cues`` (learned on PolNeAR) makes it a likely cue."""
     taken = {position for f in found for s, e in f.cue for position in range(s, e)}
     added: list[FoundAttribution] = []
     for outer in found:
@@ -325,7 +305,7 @@ def nested_attributions(doc: Doc, found: list[FoundAttribution], lexicon: CueLex
                 lemma = verb.lemma_.lower()
                 if verb.pos_ != "VERB" or verb.idx in taken:
                     continue
-                if lemma not in REPORTING_VERBS and lexicon.rate(lemma) < 0.6:
+                if lemma not in EN.REPORTING_VERBS and cues.rate(lemma) < 0.6:
                     continue
                 complement = next((c for c in verb.children if c.dep_ == "ccomp"), None)
                 subject = _subject(verb)
@@ -338,20 +318,16 @@ def nested_attributions(doc: Doc, found: list[FoundAttribution], lexicon: CueLex
     return added
 
 
-# Verbs that always report speech: where the tagger leaves one without a cue, the parse alone
-# makes the attribution.
-SPEECH_VERBS = frozenset({"say", "tell"})
-
-
 def missed_speech_verbs(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
-    """ "X said that …", "…, X said." and "…, said X." where the tagger marked no cue: the
+    """ "X said that …", "…, X said." and "…, said X." where the tagger marked no cue (for the
+    verbs that always report speech, ``CORE_SPEECH_VERBS`` of the lexicon): the
     subject is the source, the complement clause (or the rest of the sentence around a
     parenthetical "X said") the content. Verbs inside another attribution's content are left
     to ``nested_attributions``."""
     taken = [span for f in found for span in (*f.cue, *f.content)]
     added: list[FoundAttribution] = []
     for verb in doc:
-        if verb.pos_ != "VERB" or verb.lemma_.lower() not in SPEECH_VERBS:
+        if verb.pos_ != "VERB" or verb.lemma_.lower() not in EN.CORE_SPEECH_VERBS:
             continue
         if any(s <= verb.idx < e for s, e in taken):
             continue

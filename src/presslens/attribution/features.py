@@ -15,8 +15,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from presslens.lexicon import get as get_lexicon
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
+
+EN = get_lexicon("en")
+# The cue lexicon's entry for "according to": its two words joined by a space.
+ACCORDING_TO = " ".join(EN.ACCORDING_TO)
 
 OPEN_QUOTES = "“‘"
 CLOSE_QUOTES = "”’"
@@ -108,8 +114,12 @@ def _lemma(token: Token) -> str:
 
 def cue_rate(token: Token, lexicon: CueLexicon) -> float:
     rate = lexicon.rate(_lemma(token))
-    if _lemma(token) == "accord" and token.i + 1 < len(token.doc) and token.nbor().lower_ == "to":
-        rate = max(rate, lexicon.rate("according to"))
+    if (
+        _lemma(token) == EN.ACCORDING_TO_LEMMA
+        and token.i + 1 < len(token.doc)
+        and token.nbor().lower_ == EN.ACCORDING_TO[1]
+    ):
+        rate = max(rate, lexicon.rate(ACCORDING_TO))
     return rate
 
 

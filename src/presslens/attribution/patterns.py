@@ -18,11 +18,14 @@ import re
 from typing import TYPE_CHECKING
 
 from presslens.attribution.polnear import Interval
+from presslens.attribution.types import FoundAttribution
+from presslens.lexicon import get as get_lexicon
+from presslens.text import overlaps, quote_regions
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
 
-    from presslens.attribution.extract import FoundAttribution
+EN = get_lexicon("en")
 
 # A capitalised word, or an initial or a short title with its full stop (J., Mr., Dr., MR.).
 _NAME_WORD = r"(?:[A-Z][A-Za-z]{0,2}\.|[A-Z][\w'’-]*)"
@@ -32,15 +35,6 @@ _LABEL = re.compile(rf"^(?P<lead>[ \t]*[\"“]?[ \t]*)(?P<label>{_NAME_WORD}(?:[
 _SIGNED = re.compile(
     rf"[”\"][ \t\u00a0]*(?P<dash>[―—–])[ \t\u00a0]*(?P<name>{_NAME_WORD}(?:[ \t\u00a0]{_NAME_WORD}){{0,4}})"
 )
-# Labels that introduce something other than a speaker's words.
-_NOT_SPEAKERS = frozenset(
-    {
-        "note", "notes", "update", "updated", "photo", "photos", "video", "watch", "read", "related",
-        "editor", "editor's", "source", "sources", "q", "a", "correction", "clarification", "breaking",
-        "exclusive", "advertisement", "transcript", "image", "caption", "credit", "warning", "disclaimer",
-        "summary", "subscribe", "share", "follow", "tags",
-    }
-)  # fmt: skip
 _SPEAKER_ENTITIES = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 _MIN_CONTENT_WORDS = 3
 
@@ -57,8 +51,6 @@ def _covered(position: int, spans: list[Interval]) -> bool:
 
 def labelled_lines(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
     """Lines that open with a speaker label and a colon: transcripts and headlines."""
-    from presslens.attribution.extract import FoundAttribution
-
     text = doc.text
     cues = [c for f in found for c in f.cue]
     added: list[FoundAttribution] = []
@@ -70,7 +62,7 @@ def labelled_lines(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribu
             continue
         label = match["label"]
         words = label.replace(".", " ").split()
-        if words[0].lower().strip("'’") in _NOT_SPEAKERS:
+        if words[0].lower().strip("'’") in EN.NOT_SPEAKER_LABELS:
             continue
         label_start = start_of_line + match.start("label")
         label_end = start_of_line + match.end("label")
@@ -99,9 +91,6 @@ def labelled_lines(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribu
 
 def signed_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
     """Quotes followed by a dash and a name: "“…” ― Sonya Herridge"."""
-    from presslens.attribution.extract import FoundAttribution
-    from presslens.attribution.resolve import quote_regions  # resolve imports extract
-
     text = doc.text
     regions = quote_regions(text)
     claimed = [c for f in found for c in (*f.content, *f.cue)]
@@ -111,7 +100,7 @@ def signed_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribut
         region = next((r for r in regions if r[1] == closing + 1), None)
         if region is None or region[1] - region[0] < 3:
             continue
-        if any(s < region[1] and region[0] < e for s, e in claimed):
+        if overlaps(*region, claimed):
             continue
         name_start, name_end = match.span("name")
         if not _entity_at(doc, name_start, name_end, frozenset({"PERSON", "ORG"})):
@@ -124,16 +113,15 @@ def signed_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribut
 def according_to(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
     """ "According to X, …" and "…, according to X": X is the source, the rest of the sentence
     the content (in two fragments when the phrase stands in the middle)."""
-    from presslens.attribution.extract import FoundAttribution
-
+    according, to_word = EN.ACCORDING_TO
     cues = [c for f in found for c in f.cue]
     added: list[FoundAttribution] = []
     for token in doc:
-        if token.lower_ != "according" or token.i + 1 >= len(doc) or doc[token.i + 1].lower_ != "to":
+        if token.lower_ != according or token.i + 1 >= len(doc) or doc[token.i + 1].lower_ != to_word:
             continue
         to = doc[token.i + 1]
         cue = (token.idx, to.idx + len(to))
-        if any(s < cue[1] and cue[0] < e for s, e in cues):
+        if overlaps(*cue, cues):
             continue
         objects = [c for c in to.children if c.dep_ == "pobj"]
         if not objects:

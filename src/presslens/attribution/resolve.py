@@ -24,86 +24,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from presslens.actors.article import HONORIFICS
+from presslens.attribution.types import FoundAttribution
 from presslens.document import Actor, ActorKind, Attribution, AttributionKind, Document, Span, SpeakerVia
+from presslens.lexicon import get as get_lexicon
+from presslens.text import Interval, in_regions, overlaps, quote_regions
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
 
-    from presslens.attribution.extract import FoundAttribution
+EN = get_lexicon("en")
 
-Interval = tuple[int, int]
-
-# --- quote regions -----------------------------------------------------------------------
-
-_DOUBLE_OPEN = "“«„"
-_DOUBLE_CLOSE = "”»"
-# Characters after which a straight or curly single mark opens a quote rather than ending a
-# word: "he said 'no'" but not "Iran's".
-_BEFORE_OPENING = ' \t([{“"—–-/'
-
-
-def quote_regions(text: str) -> list[Interval]:
-    """Stretches of ``text`` inside quote marks, marks included, sorted and merged.
-
-    Double marks (curly, straight, guillemets) pair within a paragraph; a double quote left
-    open at the end of a paragraph ends there, since news writing opens every paragraph of a
-    long quote again and closes only the last. Single marks count as quotes only where they
-    cannot be apostrophes: an opening one after a space or an opening bracket and before a
-    letter, a closing one not between two letters; a single quote left open is dropped, as
-    its opener was most likely an apostrophe ("'90s").
-    """
-    regions: list[Interval] = []
-    offset = 0
-    for line in text.split("\n"):
-        regions.extend(_line_quotes(line, offset))
-        offset += len(line) + 1
-    return _merge(regions)
-
-
-def _line_quotes(line: str, offset: int) -> list[Interval]:
-    regions: list[Interval] = []
-    double: int | None = None
-    single: int | None = None
-    for i, char in enumerate(line):
-        before = line[i - 1] if i > 0 else " "
-        after = line[i + 1] if i + 1 < len(line) else " "
-        if char in _DOUBLE_OPEN or (char == '"' and double is None):
-            if double is None:
-                double = i
-        elif char in _DOUBLE_CLOSE or char == '"':
-            if double is not None:
-                regions.append((offset + double, offset + i + 1))
-                double = None
-                single = None  # a single quote cannot outlive the double quote around it
-        elif char in "‘'" and single is None:
-            if before in _BEFORE_OPENING and after.isalnum():
-                single = i
-        elif char in "’'" and single is not None and not (before.isalnum() and after.isalnum()) and before != " ":
-            regions.append((offset + single, offset + i + 1))
-            single = None
-    if double is not None:
-        regions.append((offset + double, offset + len(line)))
-    return regions
-
-
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _inside(regions: Sequence[Interval], starts: Sequence[int], position: int) -> bool:
-    index = bisect.bisect_right(starts, position) - 1
-    return index >= 0 and position < regions[index][1]
-
+# --- direct, mixed or indirect (quote regions: presslens.text) ----------------------------
 
 # A conjunction that introduces reported words: in 'said that “...”' the quote is still direct.
-_INTRODUCER = re.compile(r"\s*(?:that|whether|if)\s+(?=[\"“‘'«])", re.IGNORECASE)
+_INTRODUCERS = "|".join(map(re.escape, EN.QUOTE_INTRODUCERS))
+_INTRODUCER = re.compile(rf"\s*(?:{_INTRODUCERS})\s+(?=[\"“‘'«])", re.IGNORECASE)
 
 
 def attribution_kind(text: str, content: Sequence[Interval], regions: Sequence[Interval]) -> AttributionKind:
@@ -117,7 +52,7 @@ def attribution_kind(text: str, content: Sequence[Interval], regions: Sequence[I
             start = introducer.end()
         for position in range(start, end):
             if text[position].isalnum():
-                if _inside(regions, starts, position):
+                if in_regions(regions, starts, position):
                     inside += 1
                 else:
                     outside += 1
@@ -126,115 +61,18 @@ def attribution_kind(text: str, content: Sequence[Interval], regions: Sequence[I
     return "mixed" if inside else "indirect"
 
 
-# --- words that name a speaker without a name ----------------------------------------------
-
-# Pronoun sources and the actor kinds they can stand for, most likely first. "I", "we" and
-# "you" are left out on purpose: outside a quote they are the author or the reader.
-PRONOUN_KINDS: dict[str, tuple[ActorKind, ...]] = {
-    "he": ("person",),
-    "him": ("person",),
-    "she": ("person",),
-    "her": ("person",),
-    # A group of people (NORP) or an organisation: "they" is seldom one person in news.
-    "they": ("group", "organisation"),
-    "them": ("group", "organisation"),
-    "it": ("organisation", "place"),
-}
-
-# "its report", "his statement": the owner is the speaker.
-POSSESSIVE_PRONOUNS = {"his": "he", "her": "she", "its": "it", "their": "they"}
-
-# Nouns for a news outlet: "the newspaper said" points back at an outlet named before.
-MEDIA_NOUNS = frozenset(
-    [
-        "newspaper",
-        "paper",
-        "daily",
-        "weekly",
-        "publication",
-        "outlet",
-        "site",
-        "website",
-        "magazine",
-        "journal",
-        "tabloid",
-        "broadcaster",
-        "channel",
-        "station",
-        "network",
-        "agency",
-        "op-ed",
-        "editorial",
-        "column",
-        "article",
-        "blog",
-    ]
-)
-# Nouns for a text an organisation issues: "the statement said" points back at an organisation.
-ISSUED_NOUNS = frozenset(["report", "statement", "communique", "communiqué", "release", "announcement", "letter"])
-
-# Words that make an organisation's name an outlet's: the Valdoria Tribune, Fars News Agency.
-OUTLET_NAME_WORDS = frozenset(
-    [
-        "times",
-        "post",
-        "tribune",
-        "herald",
-        "news",
-        "journal",
-        "gazette",
-        "telegraph",
-        "guardian",
-        "observer",
-        "express",
-        "mail",
-        "mirror",
-        "chronicle",
-        "daily",
-        "weekly",
-        "press",
-        "agency",
-        "tv",
-        "radio",
-        "television",
-        "broadcasting",
-        "magazine",
-        "review",
-        "courier",
-        "monitor",
-        "inquirer",
-        "dispatch",
-        "bulletin",
-        "wire",
-        "newspaper",
-        "channel",
-    ]
-)
+# --- words that name a speaker without a name (lists: the lexicon) -----------------------
 
 # Titles that stand before a name ("President Rouhani"), usable later as role nouns ("the
 # president"). Abbreviations (Mr, Dr, Sen.) are never the head of a source phrase.
-TITLE_NOUNS = frozenset(h for h in HONORIFICS if h.isalpha() and len(h) > 3)
-# Abbreviated titles and the role noun a later sentence uses: "Sen. Berg ... the senator".
-ABBREVIATED_TITLES = {
-    "sen": "senator",
-    "rep": "representative",
-    "gov": "governor",
-    "gen": "general",
-    "pres": "president",
-    "prof": "professor",
-    "amb": "ambassador",
-    "sec": "secretary",
-}
+TITLE_NOUNS = frozenset(h for h in EN.HONORIFICS if h.isalpha() and len(h) > 3)
 
-# A determiner that introduces someone new ("a minister", "an op-ed"): no anaphora.
-_INDEFINITE = frozenset(["a", "an", "another", "one", "some", "several", "many", "any"])
 _SUBJECTS = frozenset(["nsubj", "nsubjpass"])
 # How a named mention hangs off the head of a source phrase and still names the speaker:
 # "the labour minister, Ali Rabiei" (appos).
 _NAMING_DEPS = frozenset(["appos"])
 # How an outlet's name hangs off an outlet noun: "the Tribune report", "an op-ed in Kayhan".
 _OUTLET_DEPS = frozenset(["appos", "compound", "nmod"])
-_OUTLET_PREPS = frozenset(["in", "of", "by", "from", "at", "on"])
 # How an embedded report hangs off the verb that reports it: "the Tribune reported that Berg
 # had told ..." (ccomp). A coordinated verb ("said ... and added") is a sibling, not nested.
 _NESTING_DEPS = frozenset(["ccomp", "xcomp"])
@@ -313,7 +151,7 @@ class _Context:
         return max(0, bisect.bisect_right(self.sentence_starts, position) - 1)
 
     def quoted(self, position: int) -> bool:
-        return _inside(self.regions, self.region_starts, position)
+        return in_regions(self.regions, self.region_starts, position)
 
     def tokens(self, fragments: Iterable[Interval]) -> list[Token]:
         tokens: dict[int, Token] = {}
@@ -337,8 +175,8 @@ def _title_noun(word: str) -> str | None:
     stop only ends an abbreviation: 'president.' ends the previous sentence."""
     lower = word.lower()
     if lower.endswith("."):
-        return ABBREVIATED_TITLES.get(lower[:-1])
-    return ABBREVIATED_TITLES.get(lower, lower if lower in TITLE_NOUNS else None)
+        return EN.ABBREVIATED_TITLES.get(lower[:-1])
+    return EN.ABBREVIATED_TITLES.get(lower, lower if lower in TITLE_NOUNS else None)
 
 
 def _heads(tokens: Sequence[Token]) -> list[Token]:
@@ -356,16 +194,12 @@ def _word(token: Token) -> str:
     return token.lemma_.lower()
 
 
-def _overlaps(start: int, end: int, fragments: Iterable[Interval]) -> bool:
-    return any(start < f_end and f_start < end for f_start, f_end in fragments)
-
-
 def _within(inner: Interval, fragments: Iterable[Interval]) -> bool:
     return any(f_start <= inner[0] and inner[1] <= f_end for f_start, f_end in fragments)
 
 
 def _definite(head: Token) -> bool:
-    return not any(c.dep_ == "det" and c.lower_ in _INDEFINITE for c in head.children)
+    return not any(c.dep_ == "det" and c.lower_ in EN.INDEFINITE_DETERMINERS for c in head.children)
 
 
 # --- speaker resolution ------------------------------------------------------------------
@@ -403,7 +237,7 @@ class _SpeakerResolver:
                 return found, "name"
         word = _word(head)
         plural = head.tag_ in _PLURAL_TAGS
-        if word in MEDIA_NOUNS or word in ISSUED_NOUNS:
+        if word in EN.MEDIA_NOUNS or word in EN.ISSUED_NOUNS:
             return self._outlet(head, word, plural, position, sentence, content, tokens)
         # "a minister" is someone new, "ministers" several, "his spokesman" someone else's
         # aide: none of them is the actor who holds the role.
@@ -416,7 +250,7 @@ class _SpeakerResolver:
     def _pronoun(
         self, word: str, position: int, sentence: int, content: tuple[Interval, ...]
     ) -> tuple[str | None, SpeakerVia]:
-        kinds = PRONOUN_KINDS.get(word)
+        kinds = EN.PRONOUN_KINDS.get(word)
         found = self._anaphor(position, sentence, kinds, content, window=PRONOUN_WINDOW) if kinds else None
         return (found, "pronoun") if found else (None, "unresolved")
 
@@ -476,7 +310,7 @@ class _SpeakerResolver:
         candidates: list[tuple[int, int, str]] = []
         for index, mention in enumerate(context.document.entities):
             kind = context.kind(mention.actor)
-            if kind is None or mention.actor is None or not _overlaps(mention.start, mention.end, source):
+            if kind is None or mention.actor is None or not overlaps(mention.start, mention.end, source):
                 continue
             root = context.mention_roots[index]
             at_head = bool(context.mention_tokens[index] & head_ids)
@@ -502,7 +336,7 @@ class _SpeakerResolver:
         in_source = {t.i for t in tokens}
         attached = [c for c in head.children if c.dep_ in _OUTLET_DEPS]
         for prep in head.children:
-            if prep.dep_ == "prep" and prep.lower_ in _OUTLET_PREPS:
+            if prep.dep_ == "prep" and prep.lower_ in EN.OUTLET_PREPOSITIONS:
                 attached.extend(c for c in prep.children if c.dep_ == "pobj")
         for token in attached:
             actor = context.actors.get(context.token_actor.get(token.i, "")) if token.i in in_source else None
@@ -511,7 +345,7 @@ class _SpeakerResolver:
         owner = next((c for c in head.children if c.dep_ == "poss"), None)
         if owner is not None:
             if owner.pos_ == "PRON":
-                return self._pronoun(POSSESSIVE_PRONOUNS.get(owner.lower_, ""), position, sentence, content)
+                return self._pronoun(EN.POSSESSIVE_PRONOUNS.get(owner.lower_, ""), position, sentence, content)
             named = context.token_actor.get(owner.i)
             return (named, "name") if named else (None, "unresolved")
         if plural:
@@ -524,7 +358,7 @@ class _SpeakerResolver:
         recent = self._recent_speaker(position, sentence, ("organisation",))
         if recent is not None:
             return recent, "organisation"
-        if word in MEDIA_NOUNS:
+        if word in EN.MEDIA_NOUNS:
             outlet = self._nearest_mention(
                 position, ("organisation", "person"), content, window=None, accept=self._outlet_name
             )
@@ -538,7 +372,7 @@ class _SpeakerResolver:
         description itself ("op-ed in a media outlet linked to the IRGC")."""
         context = self.context
         words = [t for t in source_tokens if not t.is_space]
-        while words and (words[0].lower_ in ("a", "an", "the") or words[0].is_punct):
+        while words and (words[0].lower_ in EN.ARTICLES or words[0].is_punct):
             words = words[1:]
         while words and words[-1].is_punct and words[-1].text != ")":
             words = words[:-1]
@@ -561,7 +395,7 @@ class _SpeakerResolver:
 
     def _outlet_name(self, actor: Actor) -> bool:
         # Person too: NER now and then calls a paper a person ("The Calvetta Herald").
-        return any(w.lower() in OUTLET_NAME_WORDS for n in (actor.name, *actor.aliases) for w in n.split())
+        return any(w.lower() in EN.OUTLET_NAME_WORDS for n in (actor.name, *actor.aliases) for w in n.split())
 
     def _by_role(self, word: str, lemmas: set[str], position: int) -> str | None:
         """'the minister': the actor whose role has this head noun, the one whose role words
@@ -622,7 +456,7 @@ class _SpeakerResolver:
             return None
         subjects = [t for t in span if t.dep_ in _SUBJECTS and t.head.dep_ == "ROOT"]
         for token in subjects:
-            if context.quoted(token.idx) or _overlaps(token.idx, token.idx + 1, content):
+            if context.quoted(token.idx) or overlaps(token.idx, token.idx + 1, content):
                 continue  # a subject inside a quote is what someone said, not who is talked about
             named = context.token_actor.get(token.i)
             if named is not None and context.kind(named) in kinds:
@@ -630,7 +464,7 @@ class _SpeakerResolver:
             # A pronoun subject resolved earlier: "He met workers. He said ..."
             for resolved in self.earlier:
                 if (
-                    _overlaps(token.idx, token.idx + 1, resolved.source)
+                    overlaps(token.idx, token.idx + 1, resolved.source)
                     and context.kind(resolved.attribution.speaker) in kinds
                 ):
                     return resolved.attribution.speaker
@@ -655,7 +489,7 @@ class _SpeakerResolver:
             actor = context.actors.get(mention.actor)
             if actor is None or actor.kind not in kinds or (accept is not None and not accept(actor)):
                 continue
-            if context.quoted(mention.start) or _overlaps(mention.start, mention.end, content):
+            if context.quoted(mention.start) or overlaps(mention.start, mention.end, content):
                 continue  # named in a quote or in what is being attributed: not the one speaking
             best = (mention.start, actor.id)
         return best[1] if best else None
@@ -684,7 +518,7 @@ def _targets(context: _Context, content: tuple[Interval, ...], speaker: str | No
     targets: list[str] = []
     for mention in context.document.entities:
         actor = mention.actor
-        if actor and actor != speaker and actor not in targets and _overlaps(mention.start, mention.end, content):
+        if actor and actor != speaker and actor not in targets and overlaps(mention.start, mention.end, content):
             targets.append(actor)
     return targets
 

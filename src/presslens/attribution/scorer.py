@@ -31,7 +31,7 @@ Attributions are then matched one to one, maximising first the number of matches
 summed Jaccard of content, cue and source (Hungarian algorithm), and P = matches / predicted
 attributions, R = matches / gold attributions.
 
-All sums and counts are micro (over all documents). Zero cases as ``techniques.scorer.Score``:
+All sums and counts are micro (over all documents). Zero cases as ``presslens.scoring.Score``:
 F1 = 1 when there is nothing to find and nothing found.
 
 Prediction format, one JSON object a line, one line per document::
@@ -60,7 +60,8 @@ from presslens.attribution.polnear import (
     PolnearDocument,
     Role,
 )
-from presslens.techniques.scorer import ZERO, Score, merge_overlaps, score_header, score_row
+from presslens.scoring import ZERO, Score, score_header, score_row
+from presslens.text import merge_intervals
 
 QUOTES = "\"“”'‘’`"
 CONTENT_JACCARD = 0.5
@@ -91,7 +92,7 @@ def is_trimmable(char: str) -> bool:
 def normalise(fragments: Iterable[Interval], text: str) -> Intervals:
     """A span's fragments joined across trimmable gaps and trimmed at both edges (see module doc)."""
     joined: list[list[int]] = []
-    for start, end in merge_overlaps(fragments):
+    for start, end in merge_intervals(fragments):
         if joined and all(is_trimmable(c) for c in text[joined[-1][1] : start]):
             joined[-1][1] = max(joined[-1][1], end)
         else:
@@ -109,7 +110,7 @@ def normalise(fragments: Iterable[Interval], text: str) -> Intervals:
 
 def role_spans(attributions: Iterable[PolnearAttribution], role: Role) -> list[Intervals]:
     """The distinct spans of one role, each its fragments with overlaps merged; missing roles skipped."""
-    spans = {tuple(merge_overlaps(a.role(role))) for a in attributions}
+    spans = {tuple(merge_intervals(a.role(role))) for a in attributions}
     spans.discard(())
     return sorted(spans)
 
@@ -142,11 +143,11 @@ def merge_spans(spans: Iterable[Sequence[Interval]]) -> list[Intervals]:
     """Spans that share a character merged into one (transitively); duplicates collapse."""
     groups: list[list[Interval]] = []
     for span in spans:
-        span = merge_overlaps(span)
+        span = merge_intervals(span)
         touching = [g for g in groups if intersection(g, span)]
         for group in touching:
             groups.remove(group)
-            span = merge_overlaps([*span, *group])
+            span = merge_intervals([*span, *group])
         groups.append(span)
     return sorted(tuple(group) for group in groups if group)
 
@@ -176,18 +177,18 @@ def overlap_score(predicted: Sequence[Intervals], gold: Sequence[Intervals]) -> 
 
 def compatible(predicted: PolnearAttribution, gold: PolnearAttribution) -> bool:
     """Whether two attributions may be matched (module doc); the score is ``pair_quality``."""
-    p_cue, g_cue = merge_overlaps(predicted.cue), merge_overlaps(gold.cue)
+    p_cue, g_cue = merge_intervals(predicted.cue), merge_intervals(gold.cue)
     if (p_cue or g_cue) and not intersection(p_cue, g_cue):
         return False
-    p_source, g_source = merge_overlaps(predicted.role("source")), merge_overlaps(gold.role("source"))
+    p_source, g_source = merge_intervals(predicted.role("source")), merge_intervals(gold.role("source"))
     if (p_source or g_source) and not intersection(p_source, g_source):
         return False
-    return jaccard(merge_overlaps(predicted.content), merge_overlaps(gold.content)) >= CONTENT_JACCARD
+    return jaccard(merge_intervals(predicted.content), merge_intervals(gold.content)) >= CONTENT_JACCARD
 
 
 def pair_quality(predicted: PolnearAttribution, gold: PolnearAttribution) -> float:
     """Summed character Jaccard of the three roles, in [0, 3]: breaks ties between matchings."""
-    return sum(jaccard(merge_overlaps(predicted.role(r)), merge_overlaps(gold.role(r))) for r in ROLES)
+    return sum(jaccard(merge_intervals(predicted.role(r)), merge_intervals(gold.role(r))) for r in ROLES)
 
 
 def match_attributions(
@@ -283,7 +284,7 @@ def attribution_to_json(attribution: PolnearAttribution) -> dict[str, object]:
 
 
 def attribution_from_json(data: Mapping[str, object], where: str = "") -> PolnearAttribution:
-    if not isinstance(data, Mapping) or set(data) != {"source", "cue", "content"}:
+    if not isinstance(data, Mapping) or set(data) != set(ROLES):
         raise ValueError(f"{where}: an attribution needs exactly the keys source, cue and content: {data!r}")
     try:
         source = data["source"]

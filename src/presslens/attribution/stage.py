@@ -1,34 +1,55 @@
 """The attribution stage of the pipeline: who said what, on a Document.
 
-The extractor finds the fragments (source, cue, content); ``resolve`` turns them into
+The tagger finds the fragments (source, cue, content); ``resolve`` turns them into
 attributions tied to the article's actors. The stage runs after the actor stage, whose
-entities and roles the speaker resolution needs.
+entities and roles the speaker resolution needs (the stage registry, ``presslens.stages``,
+says so). Taggers load through the one model loader (kind "attribution"): a new tagger is a
+class with ``extract`` and one registry entry.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, cast
 
-from presslens.attribution.extract import load_extractor
+from presslens.attribution.extract import model_dir
 from presslens.attribution.resolve import build_attributions
+from presslens.attribution.types import FoundAttribution
 from presslens.document import Document
+from presslens.models.loader import ATTRIBUTION, load_model
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 
+class AttributionTagger(Protocol):
+    """What the attribution stage needs of an attribution model."""
+
+    def extract(self, parsed: Doc) -> list[FoundAttribution]:
+        """The attributions in ``parsed`` (its ``.text`` is the document text), in text order."""
+        ...
+
+
+def load_tagger(name: str | None = None, folder: Path | None = None) -> AttributionTagger:
+    """The attribution model ``name`` (default: the registry's default, the CRF tagger), from
+    ``folder`` (default ``$PRESSLENS_ATTRIBUTION_MODEL`` or the packaged model), loaded once
+    per process."""
+    return cast(AttributionTagger, load_model(ATTRIBUTION, name, folder=model_dir(folder)))
+
+
 class AttributionStage:
-    """Fills ``Document.attributions``. ``model_dir`` overrides where the tagger is read from
-    (by default the packaged model, or ``$PRESSLENS_ATTRIBUTION_MODEL``)."""
+    """Fills ``Document.attributions``. ``model`` names the tagger in the model registry;
+    ``model_dir`` overrides where it is read from (by default the packaged model, or
+    ``$PRESSLENS_ATTRIBUTION_MODEL``)."""
 
     name = "attribution"
 
-    def __init__(self, model_dir: Path | None = None) -> None:
+    def __init__(self, model_dir: Path | None = None, model: str | None = None) -> None:
         self.model_dir = model_dir
+        self.model = model
 
     def __call__(self, document: Document, parsed: Doc) -> None:
-        # Loaded on first use, once per process (the registry caches it), so that building a
+        # Loaded on first use, once per process (the loader caches it), so that building a
         # pipeline stays cheap and a missing model shows up as a ModelError of this stage.
-        extractor = load_extractor(self.model_dir)
-        document.attributions = build_attributions(document, parsed, extractor.extract(parsed))
+        tagger = load_tagger(self.model, self.model_dir)
+        document.attributions = build_attributions(document, parsed, tagger.extract(parsed))

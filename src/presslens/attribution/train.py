@@ -28,9 +28,11 @@ from presslens.attribution.extract import (
     SOURCE,
     AttributionExtractor,
 )
-from presslens.attribution.features import CueLexicon, items, paragraphs, sequence_features
-from presslens.attribution.polnear import PolnearDocument, load_polnear
+from presslens.attribution.features import ACCORDING_TO, CueLexicon, items, paragraphs, sequence_features
+from presslens.attribution.polnear import PolnearAttribution, PolnearDocument, load_polnear
 from presslens.attribution.scorer import AttributionScores, format_report, score
+from presslens.lexicon import get as get_lexicon
+from presslens.models.loader import spacy_model
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("presslens.train")
 
 ROLE_RANK = {CONTENT: 1, SOURCE: 2, CUE: 3}  # which role a token in two roles gets
+EN = get_lexicon("en")  # PolNeAR is English
 
 
 @dataclass
@@ -52,8 +55,6 @@ class AttributionTrainConfig:
 
 
 def parse_all(texts: Sequence[str], spacy_name: str) -> list[Doc]:
-    from presslens.models.loader import spacy_model
-
     return list(spacy_model(spacy_name).pipe(texts, batch_size=16))
 
 
@@ -93,6 +94,7 @@ def gold_tags(tokens: Sequence[Token], document: PolnearDocument) -> list[str]:
 
 def build_lexicon(docs: Sequence[Doc], documents: Sequence[PolnearDocument]) -> CueLexicon:
     lexicon = CueLexicon()
+    according, to = EN.ACCORDING_TO
     for doc, document in zip(docs, documents, strict=True):
         cue_chars = np.zeros(len(document.text) + 1, dtype=bool)
         for attribution in document.attributions:
@@ -103,12 +105,14 @@ def build_lexicon(docs: Sequence[Doc], documents: Sequence[PolnearDocument]) -> 
                 continue
             is_cue = bool(cue_chars[token.idx : token.idx + len(token.text)].any())
             lexicon.add(token.lemma_.lower(), is_cue)
-            if token.lower_ == "according" and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "to":
-                lexicon.add("according to", is_cue)
+            if token.lower_ == according and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == to:
+                lexicon.add(ACCORDING_TO, is_cue)
     return lexicon
 
 
-def predictions(extractor: AttributionExtractor, docs: Sequence[Doc], documents: Sequence[PolnearDocument]):  # type: ignore[no-untyped-def]
+def predictions(
+    extractor: AttributionExtractor, docs: Sequence[Doc], documents: Sequence[PolnearDocument]
+) -> dict[str, list[PolnearAttribution]]:
     return {
         document.name: [found.as_polnear() for found in extractor.extract(doc)]
         for doc, document in zip(docs, documents, strict=True)

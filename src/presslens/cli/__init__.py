@@ -22,9 +22,9 @@ def main() -> None:
 
 def _register_commands() -> None:
     # Each module's COMMANDS, in the order `presslens --help` lists them.
-    from presslens.cli import analyze, attribution, corpus, serve, techniques
+    from presslens.cli import analyze, attribution, ingest, query, serve, store, techniques
 
-    for module in (analyze, techniques, attribution, corpus, serve):
+    for module in (analyze, techniques, attribution, ingest, query, store, serve):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from presslens.cli.errors import error_line
 from presslens.document import Document, json_schema
 from presslens.errors import InputError, PresslensError
-from presslens.ingest import DEFAULT_MAX_BYTES, IngestOptions, expand_paths, read_path
+from presslens.ingest import DEFAULT_MAX_BYTES, IngestOptions, ReadContext, expand_paths, holds_many, read_path
 
 FORMATS = ("json", "jsonl", "text")
 
@@ -72,7 +72,7 @@ def analyze(
     spacy_name: str | None,
     technique_threshold: float | None,
 ) -> None:
-    """Analyse articles: PATHS are .txt, .html, .html.gz, .jsonl files, folders, or - for stdin.
+    """Analyse articles: PATHS are .txt, .html, .html.gz, .jsonl, .warc(.gz) files, folders, or - for stdin.
 
     Bad inputs are reported one line each and skipped; the exit status is 1 if any failed.
     """
@@ -81,7 +81,7 @@ def analyze(
     options = IngestOptions(max_bytes=max_bytes, english_only=not any_language, clean=not no_clean)
     files = expand_paths(paths)
     # One file in, one JSON object out; anything that can hold several gives a JSON list.
-    many = len(files) > 1 or any(f == "-" or f.endswith((".jsonl", ".jsonl.gz", ".ndjson")) for f in files)
+    many = len(files) > 1 or any(holds_many(f) for f in files)
     stream: IO[str] = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
     writer = _Writer(stream, fmt, many, to_terminal=not out and sys.stdout.isatty())
     failures: list[InputError] = []
@@ -97,9 +97,11 @@ def analyze(
         disable=len(files) < 2,
     )
 
+    context = ReadContext(max_bytes)
+
     def items() -> Iterator[Document | InputError]:
         for name in files:
-            yield from read_path(name, options)
+            yield from read_path(name, options, context)
             progress.advance(task)
 
     try:

@@ -17,7 +17,9 @@ from typing import Any
 
 from presslens.actors.corpus import DOMINANCE, KINDS, actor_key
 from presslens.errors import PresslensError
-from presslens.store.store import Store, index_terms
+from presslens.store.columns import index_terms
+from presslens.store.store import Store
+from presslens.text import rounded_share
 
 ALL_TECHNIQUES = "(all)"
 UNKNOWN_OUTLET = "(unknown)"
@@ -77,7 +79,7 @@ class ProfileRow:
     technique: str  # PTC name, or ALL_TECHNIQUES
     spans: int
     per_1000_words: float
-    share_of_text: float  # characters inside the technique's spans / characters of text
+    share_of_text: float  # non-space characters inside the spans / those of the text (presslens.text.share_of_text)
     documents: int
     words: int
 
@@ -300,8 +302,10 @@ def _statements(store: Store, rows: list[tuple[Any, ...]]) -> list[Statement]:
     return statements
 
 
-def _limit(limit: int | None) -> str:
-    return f"LIMIT {int(limit)}" if limit else ""
+def _limit(limit: int | None, offset: int = 0) -> str:
+    """LIMIT (none when ``limit`` is None or 0) and OFFSET (none when 0), as SQL."""
+    page = f"LIMIT {int(limit)}" if limit else ""
+    return f"{page} OFFSET {int(offset)}".strip() if offset else page
 
 
 # --- the questions ------------------------------------------------------------------------
@@ -418,7 +422,12 @@ def _chronological(statement: Statement) -> tuple[bool, date, str]:
 
 def technique_profile(store: Store, filters: Filters = Filters(), by: str = "outlet") -> list[ProfileRow]:
     """Technique spans per outlet (``by='outlet'``) or per month (``by='month'``): counts, per
-    1,000 words and share of text. Only documents analysed with the techniques stage count."""
+    1,000 words and share of text. Only documents analysed with the techniques stage count.
+
+    The share of text is that of ``presslens.text.share_of_text`` over the group's documents
+    (non-space characters, from the counts the store keeps): for one document, the number
+    ``analyze`` gives. Of all techniques, overlapping spans count once; of one technique, each
+    span counts."""
     if by not in ("outlet", "month"):
         raise QueryError(f"profile by '{by}': choose outlet or month")
     group = f"coalesce(o.name, '{UNKNOWN_OUTLET}')" if by == "outlet" else "strftime(d.published, '%Y-%m')"
@@ -426,18 +435,18 @@ def technique_profile(store: Store, filters: Filters = Filters(), by: str = "out
     rows = store.query(
         f"""
         WITH docs AS (
-            SELECT d.id, {group} AS grp, d.n_words, d.n_chars, d.technique_chars
+            SELECT d.id, {group} AS grp, d.n_words, d.nonspace_chars, d.technique_chars
             FROM documents d LEFT JOIN outlets o ON o.id = d.outlet_id
             WHERE list_contains(d.stages, 'techniques') AND {where}
               {"AND d.published IS NOT NULL" if by == "month" else ""}
         ),
         totals AS (
-            SELECT grp, count(*) AS documents, sum(n_words) AS words, sum(n_chars) AS chars,
+            SELECT grp, count(*) AS documents, sum(n_words) AS words, sum(nonspace_chars) AS chars,
                    sum(technique_chars) AS covered
             FROM docs GROUP BY grp
         ),
         spans AS (
-            SELECT docs.grp, t.technique, count(*) AS n, sum(t.end_char - t.start_char) AS chars
+            SELECT docs.grp, t.technique, count(*) AS n, sum(t.nonspace_chars) AS chars
             FROM techniques t JOIN docs ON docs.id = t.doc_id GROUP BY ALL
         ),
         spans_all AS (SELECT grp, sum(n) AS n FROM spans GROUP BY grp)
@@ -456,7 +465,7 @@ def technique_profile(store: Store, filters: Filters = Filters(), by: str = "out
             technique=technique,
             spans=int(n),
             per_1000_words=round(1000 * n / words, 3) if words else 0.0,
-            share_of_text=round(chars / text_chars, 4) if text_chars else 0.0,
+            share_of_text=rounded_share(chars, text_chars),
             documents=int(documents),
             words=int(words),
         )
@@ -607,10 +616,12 @@ def search(
     actor: str | None = None,
     technique: str | None = None,
     limit: int = 20,
+    offset: int = 0,
 ) -> list[Hit]:
     """Articles that contain every word of ``text`` (and every "quoted phrase" as written),
     best first (tf-idf); filtered by outlet, dates, an actor they name and a technique they
-    use. Without text, the filtered articles, newest first."""
+    use. Without text, the filtered articles, newest first. ``limit`` hits from the
+    ``offset``-th on (a page)."""
     where, parameters = _where(store, filters)
     phrases = [p.strip() for p in _PHRASE.findall(text) if p.strip()]
     patterns = [re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, p.split())) + r"(?!\w)", re.I) for p in phrases]
@@ -638,7 +649,7 @@ def search(
                      GROUP BY p.doc_id HAVING count(*) = {len(terms)})
             SELECT {columns.format(score="hits.score")}
             FROM hits JOIN documents d ON d.id = hits.doc_id LEFT JOIN outlets o ON o.id = d.outlet_id
-            WHERE {" AND ".join(conditions)} ORDER BY hits.score DESC, d.id {"" if phrases else _limit(limit)}
+            WHERE {" AND ".join(conditions)} ORDER BY hits.score DESC, d.id {"" if phrases else _limit(limit, offset)}
             """,
             [terms, *parameters],
         )
@@ -650,10 +661,13 @@ def search(
         patterns = []
         candidates = store.query(
             f"SELECT {columns.format(score='0.0')} FROM documents d LEFT JOIN outlets o ON o.id = d.outlet_id "
-            f"WHERE {' AND '.join(conditions)} ORDER BY d.published DESC NULLS LAST, d.id {_limit(limit)}",
+            f"WHERE {' AND '.join(conditions)} ORDER BY d.published DESC NULLS LAST, d.id {_limit(limit, offset)}",
             parameters,
         )
     hits: list[Hit] = []
+    # Without phrases to check, SQL paged the candidates; with them, the first ``offset``
+    # candidates that hold the phrases are passed over here.
+    to_skip = offset if patterns else 0
     # Texts are read one by one through the primary key: reading a few rows by id from the
     # compressed text column is slower than that. Phrases are checked in the best candidates
     # first, so a search reads only as many articles as it needs.
@@ -661,13 +675,16 @@ def search(
         if position == PHRASE_READS and patterns:
             rest = _phrase_scan(store, [c[0] for c in candidates[position:]], phrases)
             candidates_left = [c for c in candidates[position:] if c[0] in rest]
-            for c in candidates_left[: limit - len(hits)]:
+            for c in candidates_left[to_skip : to_skip + limit - len(hits)]:
                 body = _text(store, c[0])
                 found = [m.group(0) for p in patterns for m in [p.search(body)] if m]
                 hits.append(Hit(c[0], c[1], c[2], c[3], round(float(c[4]), 3), snippet(body, found), c[5]))
             return hits
         body = _text(store, r[0])
         if all(p.search(body) for p in patterns):
+            if to_skip:
+                to_skip -= 1
+                continue
             found = [m.group(0) for p in patterns for m in [p.search(body)] if m] or terms or phrases
             hits.append(Hit(r[0], r[1], r[2], r[3], round(float(r[4]), 3), snippet(body, found), r[5]))
             if len(hits) >= limit:
@@ -745,9 +762,15 @@ def list_actors(
     match: str | None = None,
     min_documents: int = 1,
     limit: int | None = 50,
+    offset: int = 0,
+    actor_id: int | None = None,
 ) -> list[ActorRow]:
-    """Corpus actors with their counts, the most documented first."""
+    """Corpus actors with their counts, the most documented first: ``limit`` of them from the
+    ``offset``-th on (a page); with ``actor_id``, that one only."""
     conditions, parameters = ["documents >= ?"], [min_documents]
+    if actor_id is not None:
+        conditions.append("id = ?")
+        parameters.append(actor_id)
     if kind:
         conditions.append("kind = ?")
         parameters.append(kind)
@@ -756,16 +779,16 @@ def list_actors(
         parameters.append(match)
     rows = store.query(
         f"SELECT id, name, kind, documents, mentions, statements, about FROM corpus_actors "
-        f"WHERE {' AND '.join(conditions)} ORDER BY documents DESC, name {_limit(limit)}",
+        f"WHERE {' AND '.join(conditions)} ORDER BY documents DESC, name, id {_limit(limit, offset)}",
         parameters,
     )
     variants: dict[int, list[str]] = defaultdict(list)
-    for actor_id, name in store.query(
+    for owner, name in store.query(
         "SELECT corpus_actor, name FROM actor_names WHERE corpus_actor IN (SELECT unnest(?::INTEGER[])) "
         "ORDER BY corpus_actor, documents DESC, name",
         [[r[0] for r in rows]],
     ):
-        variants[actor_id].append(name)
+        variants[owner].append(name)
     return [
         ActorRow(
             id=r[0],
@@ -779,3 +802,9 @@ def list_actors(
         )
         for r in rows
     ]
+
+
+def get_actor(store: Store, actor_id: int) -> ActorRow | None:
+    """One corpus actor by its id, with its counts; None when the store has no such actor."""
+    found = list_actors(store, min_documents=0, limit=1, actor_id=actor_id)
+    return found[0] if found else None

@@ -1,18 +1,21 @@
 """`presslens report`: an HTML page of charts and tables over a store, and each chart as PNG.
 
 The page stands alone (the charts are embedded), and the PNG files beside it are the same
-charts, for slides and papers. Every number comes from the functions in ``queries``.
+charts, for slides and papers. Every number comes from the functions in ``queries``; the page
+is the Jinja2 template ``templates/report.html.j2``, rendered with autoescape, so names and
+titles from the corpus are always text, never markup.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import jinja2
 
 from presslens.corpus.queries import (
     ALL_TECHNIQUES,
@@ -20,6 +23,7 @@ from presslens.corpus.queries import (
     ProfileRow,
     documents_per_month,
     find_actor,
+    find_outlet,
     outlets,
     statements_about,
     statements_by,
@@ -28,6 +32,7 @@ from presslens.corpus.queries import (
     top_speakers,
 )
 from presslens.store.store import Store, StoreError
+from presslens.techniques.explanations import explain
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -42,9 +47,19 @@ class Section:
     table: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _label(technique: str) -> str:
-    from presslens.techniques.explanations import explain
+TEMPLATE = "report.html.j2"
 
+# autoescape=True, not select_autoescape: the template's name ends in .j2, which that would not escape.
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("presslens.corpus", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=False,
+)
+_TEMPLATES.filters["b64encode"] = lambda data: base64.b64encode(data).decode("ascii")
+
+
+def _label(technique: str) -> str:
     if technique == ALL_TECHNIQUES:
         return "all techniques"
     try:
@@ -115,8 +130,6 @@ def _technique_section(store: Store, filters: Filters) -> Section:
     figure = _figure(9, 1.5 + 0.35 * len(techniques) if filters.outlet else 1.8 + 0.3 * len(groups))
     axes = figure.add_subplot()
     if filters.outlet:
-        from presslens.corpus.queries import find_outlet
-
         outlet = find_outlet(store, filters.outlet)
         overall = _overall(spans, rows)
         positions = range(len(techniques))
@@ -266,26 +279,6 @@ def _actor_sections(store: Store, filters: Filters, actor: str) -> list[Section]
     return [timeline, speakers, quotes]
 
 
-def _table_html(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row.values()) + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }
-h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
-img { max-width: 100%; } .note { color: #555; } .summary td:first-child { font-weight: 600; }
-"""
-
-
 def write_report(store: Store, out_dir: str | Path, filters: Filters | None = None, actor: str | None = None) -> Path:
     """Write ``out_dir/index.html`` and the charts as PNG files; returns the HTML's path."""
     filters = filters or Filters()
@@ -322,30 +315,16 @@ def write_report(store: Store, out_dir: str | Path, filters: Filters | None = No
         {"": "statements", " ": sum(r.statements for r in summary)},
         {"": "technique spans", " ": sum(r.technique_spans for r in summary)},
     ]
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>presslens report{' — ' + html.escape(scope) if scope else ''}</title>",
-        f"<style>{_STYLE}</style></head><body>",
-        f"<h1>presslens report{' — ' + html.escape(scope) if scope else ''}</h1>",
-        f"<p class='note'>Made {datetime.now():%Y-%m-%d %H:%M}. Every finding is a prompt for a closer "
-        "read, never a verdict: technique spans and attributions come from models that make mistakes.</p>",
-        f"<div class='summary'>{_table_html(overview)}</div>",
-        "<h2>Outlets</h2>",
-        _table_html([{k.replace("_", " "): v for k, v in vars(r).items()} for r in summary]),
-    ]
     for section in sections:
-        parts.append(f"<h2>{html.escape(section.title)}</h2>")
-        if section.note:
-            parts.append(f"<p class='note'>{html.escape(section.note)}</p>")
         if section.chart and section.png:
             (out / section.chart).write_bytes(section.png)
-            encoded = base64.b64encode(section.png).decode("ascii")
-            parts.append(
-                f"<p><img alt='{html.escape(section.title)}' src='data:image/png;base64,{encoded}'><br>"
-                f"<a href='{section.chart}'>{section.chart}</a></p>"
-            )
-        parts.append(_table_html(section.table))
-    parts.append("</body></html>")
+    page = _TEMPLATES.get_template(TEMPLATE).render(
+        scope=scope,
+        made=f"{datetime.now():%Y-%m-%d %H:%M}",
+        overview=overview,
+        outlets=[{k.replace("_", " "): v for k, v in vars(r).items()} for r in summary],
+        sections=sections,
+    )
     index = out / "index.html"
-    index.write_text("\n".join(parts), encoding="utf-8")
+    index.write_text(page, encoding="utf-8")
     return index

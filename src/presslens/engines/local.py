@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from presslens.document import Document
 from presslens.errors import InputError, PresslensError
-from presslens.ingest import IngestOptions, to_document
-from presslens.ingest.items import Failure, WorkItem, expand, iter_items, outlet_of, total_bytes
+from presslens.ingest import IngestOptions, RawInput, to_document
+from presslens.ingest.raw import outlet_of
+from presslens.ingest.readers import AUTO, ReadContext, expand_paths, keeps_text, read_files, total_bytes
+from presslens.stages import ANALYSIS_STAGES, StageOptions, build_stages, stage_names
 
 if TYPE_CHECKING:
     from presslens.actors.corpus import Aliases
-    from presslens.pipeline import Pipeline, Stage
+    from presslens.pipeline import Pipeline
     from presslens.store.store import Store
 
-# Stages after the NLP parse, in pipeline order; `--skip` removes some.
-STAGES = ("actors", "attribution", "techniques")
 WARM_UP = "The harbour minister said on Monday that the port of Calvetta would reopen."
 # What a chunk gives back when the process analysing it died.
 CRASHED = "the analysis process died"
@@ -41,50 +41,24 @@ class IngestAborted(PresslensError):
     """The ingest cannot go on at all (a model is missing): nothing more would be stored."""
 
 
-def build_stages(names: Sequence[str], technique_threshold: float | None = None) -> list[Stage]:
-    """Pipeline stages by name, in pipeline order."""
-    from presslens.pipeline import ActorStage
-
-    unknown = set(names) - set(STAGES)
-    if unknown:
-        raise PresslensError(f"unknown stage(s): {', '.join(sorted(unknown))} (stages: {', '.join(STAGES)})")
-    if "attribution" in names and "actors" not in names:
-        raise PresslensError("the attribution stage needs the actors stage (speakers and targets are actors)")
-    stages: list[Stage] = []
-    for name in STAGES:
-        if name not in names:
-            continue
-        if name == "actors":
-            stages.append(ActorStage())
-        elif name == "attribution":
-            from presslens.attribution.stage import AttributionStage
-
-            stages.append(AttributionStage())
-        else:
-            from presslens.techniques.stage import TechniqueStage
-
-            stages.append(TechniqueStage(threshold=technique_threshold))
-    return stages
-
-
 @dataclass(frozen=True)
 class IngestSettings:
-    stages: tuple[str, ...] = STAGES
+    stages: tuple[str, ...] = ANALYSIS_STAGES  # the stages after the parse (presslens.stages)
     spacy_name: str | None = None
     technique_threshold: float | None = None
     options: IngestOptions = field(default_factory=IngestOptions)
-    fmt: str = "auto"
+    fmt: str = AUTO
     workers: int = 1
     batch_size: int = 8
 
     @property
     def stage_names(self) -> list[str]:
-        return ["nlp", *self.stages]
+        return stage_names(self.stages)
 
     def reading_options(self) -> IngestOptions:
         # PolNeAR and PTC texts are kept as they are, so that the corpora's own annotation
         # offsets apply to the stored text.
-        return replace(self.options, clean=False) if self.fmt in ("polnear", "ptc") else self.options
+        return replace(self.options, clean=False) if keeps_text(self.fmt) else self.options
 
 
 @dataclass
@@ -150,7 +124,8 @@ def init_worker(settings: IngestSettings, known: frozenset[str], parent: int | N
     _worker.update(settings=settings, known=known, fatal=None)
     try:
         pipeline = Pipeline(
-            stages=build_stages(settings.stages, settings.technique_threshold), spacy_name=settings.spacy_name
+            stages=build_stages(settings.stages, StageOptions(technique_threshold=settings.technique_threshold)),
+            spacy_name=settings.spacy_name,
         )
         pipeline(Document.from_text(WARM_UP))  # loads every model now, not on the first article
         _worker["pipeline"] = pipeline
@@ -160,19 +135,16 @@ def init_worker(settings: IngestSettings, known: frozenset[str], parent: int | N
         _worker["fatal"] = f"the pipeline cannot start ({error.__class__.__name__}: {error})"
 
 
-def _prepare(item: WorkItem, options: IngestOptions) -> Document:
-    document = to_document(item.raw, options)
-    if not item.raw.metadata.get("outlet") and document.url:
+def _prepare(item: RawInput, options: IngestOptions) -> Document:
+    document = to_document(item, options)
+    if not item.metadata.get("outlet") and document.url:
         # The URL's site names the outlet the same way across a crawl; a page's own site
         # name varies ("Breitbart", "Breitbart News").
         document.outlet = outlet_of(document.url) or document.outlet
-    if not document.published and item.fallback_published:
-        document.published = item.fallback_published
-        document.warnings.append("date is the crawl date (the page gives none)")
     return document
 
 
-def analyse_chunk(items: list[WorkItem]) -> list[Outcome] | str:
+def analyse_chunk(items: list[RawInput]) -> list[Outcome] | str:
     """Read and analyse a chunk of work items; a string is a fatal message (see init_worker)."""
     if _worker.get("fatal"):
         return str(_worker["fatal"])
@@ -180,9 +152,9 @@ def analyse_chunk(items: list[WorkItem]) -> list[Outcome] | str:
     pipeline: Pipeline = _worker["pipeline"]
     options = settings.reading_options()
     outcomes: list[Outcome] = []
-    pending: list[tuple[WorkItem, Document]] = []
+    pending: list[tuple[RawInput, Document]] = []
     for item in items:
-        base = {"source": item.raw.source, "weight": item.weight}
+        base = {"source": item.source, "weight": item.weight}
         try:
             document = _prepare(item, options)
         except InputError as error:
@@ -197,7 +169,7 @@ def analyse_chunk(items: list[WorkItem]) -> list[Outcome] | str:
             pending.append((item, document))
     results = pipeline.analyze_all([d for _, d in pending], batch_size=settings.batch_size)
     for (item, _), result in zip(pending, results, strict=True):
-        common = {"source": item.raw.source, "weight": item.weight}
+        common = {"source": item.source, "weight": item.weight}
         if isinstance(result, InputError):
             outcomes.append(Outcome(**common, reason=result.reason))  # type: ignore[arg-type]
         else:
@@ -214,11 +186,11 @@ def analyse_chunk(items: list[WorkItem]) -> list[Outcome] | str:
 
 
 def _chunks(
-    items: Iterable[WorkItem | Failure], size: int, on_failure: Callable[[Failure], None]
-) -> Iterator[list[WorkItem]]:
-    chunk: list[WorkItem] = []
+    items: Iterable[RawInput | InputError], size: int, on_failure: Callable[[InputError], None]
+) -> Iterator[list[RawInput]]:
+    chunk: list[RawInput] = []
     for item in items:
-        if isinstance(item, Failure):
+        if isinstance(item, InputError):
             on_failure(item)
             continue
         chunk.append(item)
@@ -229,13 +201,13 @@ def _chunks(
         yield chunk
 
 
-def _run_local(chunks: Iterator[list[WorkItem]], settings: IngestSettings, known: frozenset[str]) -> Iterator[Any]:
+def _run_local(chunks: Iterator[list[RawInput]], settings: IngestSettings, known: frozenset[str]) -> Iterator[Any]:
     init_worker(settings, known)
     for chunk in chunks:
         yield chunk, analyse_chunk(chunk)
 
 
-def _run_pool(chunks: Iterator[list[WorkItem]], settings: IngestSettings, known: frozenset[str]) -> Iterator[Any]:
+def _run_pool(chunks: Iterator[list[RawInput]], settings: IngestSettings, known: frozenset[str]) -> Iterator[Any]:
     """Chunks through worker processes, a few in flight at a time so that reading never runs
     far ahead of analysis (a crawl need not fit in memory)."""
     context = multiprocessing.get_context("spawn")  # no fork: torch and DuckDB hold threads
@@ -249,7 +221,7 @@ def _run_pool(chunks: Iterator[list[WorkItem]], settings: IngestSettings, known:
         )
 
     pool = start()
-    in_flight: dict[Future[list[Outcome] | str], list[WorkItem]] = {}
+    in_flight: dict[Future[list[Outcome] | str], list[RawInput]] = {}
     exhausted = False
     try:
         while in_flight or not exhausted:
@@ -295,7 +267,7 @@ def ingest(
     """Ingest ``paths`` into ``store``; returns what was stored, skipped and failed.
     ``on_outcome`` is called after every input is settled (for progress and logs)."""
     build_stages(settings.stages)  # a bad stage name fails before any work
-    files = expand(paths, settings.fmt)
+    files = expand_paths(paths, settings.fmt)
     report = IngestReport(total_bytes=total_bytes(files))
     if on_start:
         on_start(report)
@@ -325,15 +297,16 @@ def ingest(
         if on_outcome:
             on_outcome(outcome, report)
 
-    def reading_failure(failure: Failure) -> None:
+    def reading_failure(failure: InputError) -> None:
         settle(Outcome(failure.source, failure.weight, reason=failure.reason))
 
-    chunks = _chunks(iter_items(files, settings.fmt, settings.options.max_bytes), settings.batch_size, reading_failure)
+    inputs = read_files(files, ReadContext(settings.options.max_bytes), settings.fmt)
+    chunks = _chunks(inputs, settings.batch_size, reading_failure)
     run = _run_local if settings.workers <= 1 else _run_pool
     for chunk, result in run(chunks, settings, known):
         if result is CRASHED:
             for item in chunk:
-                settle(Outcome(item.raw.source, item.weight, reason=f"{CRASHED} (out of memory?); rerun to retry"))
+                settle(Outcome(item.source, item.weight, reason=f"{CRASHED} (out of memory?); rerun to retry"))
         elif isinstance(result, str):
             raise IngestAborted(result)
         else:

@@ -4,7 +4,8 @@
                                                                       └─▶ manifest rows ──▶ driver
 
 - Reading: one Ray task per input file (a WARC or JSONL file gives many items) turns files
-  into work items: bytes and metadata, as the local engine reads them.
+  into work items (``RawInput``: bytes and metadata) through the readers of
+  ``presslens.ingest.readers``, as the local engine reads them.
 - Analysis: a pool of actors, each building the pipeline and loading its models once
   (``presslens.engines.local.init_worker``, the local workers' own code). Each batch of items
   becomes one Parquet part (``presslens.store.parts``), the store's per-document tables,
@@ -37,9 +38,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from presslens.engines.local import IngestAborted, IngestReport, IngestSettings, Outcome, build_stages
-from presslens.errors import PresslensError
-from presslens.ingest.items import Failure, WorkItem, expand, total_bytes
+from presslens.engines.local import IngestAborted, IngestReport, IngestSettings, Outcome
+from presslens.errors import InputError, PresslensError
+from presslens.ingest import RawInput
+from presslens.ingest.readers import ReadContext, expand_paths, read_inputs, total_bytes
+from presslens.stages import build_stages
 from presslens.store import parts
 
 if TYPE_CHECKING:
@@ -172,19 +175,18 @@ def start_ray(settings: RaySettings) -> tuple[Any, bool]:
 
 
 def read_file(row: dict[str, Any], fmt: str, max_bytes: int) -> list[dict[str, Any]]:
-    """One input file's work items (pickled) and reading failures, as rows."""
-    from presslens.ingest.items import iter_items
-
+    """One input file's inputs (pickled) and reading failures, as rows."""
     out = []
-    for item in iter_items([row["file"]], fmt, max_bytes, _METADATA_CACHE):
-        if isinstance(item, Failure):
+    for item in read_inputs(row["file"], ReadContext(max_bytes, _METADATA_FILES), fmt):
+        if isinstance(item, InputError):
             out.append({"source": item.source, "weight": item.weight, "item": b"", "reason": item.reason})
         else:
-            out.append({"source": item.raw.source, "weight": item.weight, "item": pickle.dumps(item), "reason": ""})
+            out.append({"source": item.source, "weight": item.weight, "item": pickle.dumps(item), "reason": ""})
     return out
 
 
-_METADATA_CACHE: dict[Path, dict[str, dict[str, str]]] = {}
+# Metadata files a layout reads once for many articles, kept between the calls of a reading worker.
+_METADATA_FILES: dict[Path, dict[str, dict[str, str]]] = {}
 
 
 def part_name(run: str, sources: Sequence[str]) -> str:
@@ -220,7 +222,7 @@ class PartWriter:
         records = batch.to_pylist()
         name = part_name(self.run, [r["source"] for r in records])
         manifest: list[dict[str, Any]] = []
-        items: list[WorkItem] = []
+        items: list[RawInput] = []
         failures: list[tuple[str, str]] = []
         for record in records:
             if record["item"]:
@@ -333,7 +335,7 @@ def ingest_ray(
     if (store is None) == (out is None):
         raise RayEngineError("give a store or an output folder (--out), not both")
     build_stages(settings.stages)  # a bad stage name fails before any work
-    files = expand(paths, settings.fmt)
+    files = expand_paths(paths, settings.fmt)
     if "-" in files:
         raise RayEngineError("standard input is read by the local engine only (--engine local)")
     folder = Path(out) if out is not None else default_parts_folder(store.path)  # type: ignore[union-attr]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from presslens.document import Document
 from presslens.errors import InputError
@@ -13,17 +12,23 @@ from presslens.ingest.clean import clean_text
 from presslens.ingest.decode import decode_bytes
 from presslens.ingest.html import extract_article, looks_like_html
 from presslens.ingest.language import detect_language
-from presslens.ingest.sources import DEFAULT_MAX_BYTES, RawInput, expand_paths, iter_inputs, iter_path
+from presslens.ingest.raw import DEFAULT_MAX_BYTES, RawInput, outlet_of
+from presslens.ingest.readers import ReadContext, expand_paths, holds_many, iter_inputs, read_inputs
+from presslens.ingest.records import raw_input_from_record
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "IngestOptions",
     "RawInput",
+    "ReadContext",
     "document_from_text",
     "expand_paths",
+    "holds_many",
     "iter_inputs",
-    "iter_path",
+    "outlet_of",
+    "raw_input_from_record",
     "read_documents",
+    "read_inputs",
     "read_path",
     "to_document",
 ]
@@ -39,13 +44,6 @@ class IngestOptions:
     english_only: bool = True
     # Remove site debris lines. Off when offsets must match the file as read (PTC, PolNeAR).
     clean: bool = True
-
-
-def _outlet_from_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlparse(url).hostname or ""
-    return host.removeprefix("www.") or None
 
 
 def document_from_text(
@@ -70,10 +68,10 @@ def document_from_text(
         if options.english_only:
             raise InputError(source, message + "; skipped (use --any-language to analyse anyway)")
         warnings.append(message + "; English models applied anyway")
-    fields = {k: v for k, v in metadata.items() if v}
+    fields: dict[str, str | None] = {k: v for k, v in metadata.items() if v}
     fields.setdefault("title", title)
     if "outlet" not in fields:
-        fields["outlet"] = _outlet_from_url(fields.get("url"))
+        fields["outlet"] = outlet_of(fields.get("url"))
     return Document.from_text(text, source=source, language=language, removed=removed, warnings=warnings, **fields)
 
 
@@ -99,18 +97,23 @@ def to_document(raw: RawInput, options: IngestOptions = IngestOptions()) -> Docu
     document = document_from_text(content, raw.source, options, **metadata)
     if encoding and encoding not in ("utf-8", "utf-8-sig", "ascii"):
         document.warnings.append(f"decoded as {encoding} (not UTF-8)")
+    if not document.published and raw.fallback_published:
+        document.published = raw.fallback_published
+        document.warnings.append("date is the crawl date (the page gives none)")
     return document
 
 
 def read_documents(paths: Iterable[str], options: IngestOptions = IngestOptions()) -> Iterator[Document | InputError]:
-    """Documents from paths, folders, JSONL files or '-'; failures come as InputError values."""
-    for raw in iter_inputs(paths, options.max_bytes):
+    """Documents from paths, folders, JSONL and WARC files or '-'; failures come as InputError values."""
+    for raw in iter_inputs(paths, ReadContext(options.max_bytes)):
         yield _document_or_error(raw, options)
 
 
-def read_path(name: str, options: IngestOptions = IngestOptions()) -> Iterator[Document | InputError]:
+def read_path(
+    name: str, options: IngestOptions = IngestOptions(), context: ReadContext | None = None
+) -> Iterator[Document | InputError]:
     """Documents from one expanded path (see expand_paths)."""
-    for raw in iter_path(name, options.max_bytes):
+    for raw in read_inputs(name, context or ReadContext(options.max_bytes)):
         yield _document_or_error(raw, options)
 
 

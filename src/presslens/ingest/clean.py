@@ -11,38 +11,13 @@ import re
 from dataclasses import dataclass, field
 
 from presslens.document import RemovedText
+from presslens.lexicon import get as get_lexicon
 
-# Whole lines that are navigation, sharing or legal furniture, never article prose.
-_DEBRIS_LINE = re.compile(
-    r"""^(?:
-        exit\ mobile\ version
-      | skip\ to\ (?:main\ )?content
-      | (?:share|tweet|pin|email|print|whatsapp|telegram|reddit|linkedin|facebook|twitter)
-        (?:\ (?:this|on\ \w+|via\ \w+|article|story|page))?
-      | (?:click\ to\ )?share\ (?:on|via)\ \w+.*
-      | share\ this(?:\ article|\ story)?:?
-      | like\ this:?
-      | loading\.\.\.
-      | related(?:\ (?:articles|posts|stories|news))?:?
-      | advertisement
-      | sponsored(?:\ content)?
-      | (?:read|see)\ (?:more|also):?
-      | (?:sign\ up|subscribe)\ (?:to|for)\ (?:our|the)\ (?:free\ )?newsletters?.*
-      | follow\ us\ on\ .*
-      | (?:we|this\ (?:web)?site)\ uses?\ cookies.*
-      | accept(?:\ all)?\ cookies
-      | (?:accept|decline|reject\ all|manage\ (?:cookies|preferences)|cookie\ settings)
-      | (?:copyright\ )?(?:©|\(c\))\ ?(?:\d{4}.*|.*all\ rights\ reserved\.?)
-      | all\ rights\ reserved\.?
-      | back\ to\ top
-      | (?:previous|next)\ (?:article|post|story)
-      | comments?
-      | leave\ a\ (?:comment|reply)
-      | menu
-      | search
-    )$""",
-    re.IGNORECASE | re.VERBOSE,
-)
+EN = get_lexicon("en")
+
+# Whole lines that are navigation, sharing or legal furniture, never article prose
+# (``DEBRIS_LINES`` of the lexicon).
+_DEBRIS_LINE = re.compile(rf"^(?:{'|'.join(EN.DEBRIS_LINES)})$", re.IGNORECASE)
 
 # Breadcrumb separators: "Home › News › World", "Home / News / World".
 _CRUMB_SEPARATOR = re.compile(r"\s(?:›|»|>|/|\||::|→)\s")
@@ -71,7 +46,7 @@ def _is_breadcrumb(line: str, next_content: str | None) -> bool:
     """A breadcrumb starts with 'Home' and either names the next line (the title) or uses
     path separators. Both tests keep real sentences that start with 'Home' in the text."""
     words = line.split()
-    if len(words) < 2 or words[0].lower() not in {"home", "homepage", "start"}:
+    if len(words) < 2 or words[0].lower() not in EN.BREADCRUMB_FIRST_WORDS:
         return False
     if _CRUMB_SEPARATOR.search(line):
         return True

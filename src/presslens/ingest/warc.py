@@ -2,39 +2,70 @@
 
 Only ``response`` records of HTML pages with HTTP status 200 are articles to be; requests,
 metadata, revisits, redirects, images and scripts are passed over without a failure, since a
-crawl is mostly those.
+crawl is mostly those. A file that is not a WARC, or that is cut off (an interrupted download),
+ends with one InputError naming it; the pages before the damage are kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
+import contextlib
+import gzip
+import io
+import zlib
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from presslens.errors import InputError
-from presslens.ingest import RawInput
+from presslens.ingest.raw import RawInput, outlet_of
 
-WARC_SUFFIXES = (".warc", ".warc.gz")
+T = TypeVar("T")
 
-
-def is_warc(name: str) -> bool:
-    return name.lower().endswith(WARC_SUFFIXES)
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
-@dataclass
-class WarcPage:
-    raw: RawInput
-    crawled: str | None  # WARC-Date, the day the page was fetched
-    weight: int  # bytes of the file this record takes, for progress
+def _quietly(step: Callable[[], T]) -> T:
+    # warcio writes several-line warnings to stderr about damaged records; presslens reports
+    # damage itself, in one line.
+    with contextlib.redirect_stderr(io.StringIO()):
+        return step()
 
 
-def iter_warc(path: str, max_bytes: int) -> Iterator[WarcPage | InputError]:
-    """The HTML pages of a WARC file; a broken file ends with an InputError naming it."""
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
-
+def _not_a_warc(path: str) -> InputError | None:
+    """An InputError when the file does not begin as a WARC file does ('WARC/1.x')."""
     try:
-        stream: BinaryIO = open(path, "rb")  # noqa: SIM115
+        stream = open(path, "rb")  # noqa: SIM115 (closed below, apart from the gzip errors)
+    except OSError as error:
+        return InputError(path, f"cannot be read ({error.__class__.__name__}: {error.strerror})")
+    with stream:
+        try:
+            head = stream.read(2)
+            stream.seek(0)
+            if head == _GZIP_MAGIC:
+                with gzip.open(stream) as unzipped:
+                    head = unzipped.read(5)
+            else:
+                head = stream.read(5)
+        except EOFError:
+            return InputError(path, "not a readable WARC file (the compressed data ends early: a cut-off download?)")
+        except (OSError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+            return InputError(path, f"not a readable WARC file ({error.__class__.__name__}: {error})")
+    if head != b"WARC/":
+        return InputError(path, "not a WARC file (it does not begin with a 'WARC/' record)")
+    return None
+
+
+def iter_warc(path: str, max_bytes: int) -> Iterator[RawInput | InputError]:
+    """The HTML pages of a WARC file as inputs (URL, outlet, crawl date and the bytes of the
+    file each takes); a broken file ends with an InputError naming it."""
+    # warcio only when a WARC is read: `presslens analyze` of text files does without it.
+    from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
+
+    refused = _not_a_warc(path)
+    if refused is not None:
+        yield refused
+        return
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 (closed below; the generator yields in between)
     except OSError as error:
         yield InputError(path, f"cannot be read ({error.__class__.__name__}: {error.strerror})")
         return
@@ -42,14 +73,18 @@ def iter_warc(path: str, max_bytes: int) -> Iterator[WarcPage | InputError]:
         records = ArchiveIterator(stream)
         position = 0
         try:
-            for record in records:
+            while (record := _quietly(lambda: next(records, None))) is not None:
                 wanted = record.rec_type == "response" and record.http_headers is not None
                 if wanted:
                     content_type = (record.http_headers.get_header("Content-Type") or "").lower()
                     wanted = "html" in content_type and record.http_headers.get_statuscode() == "200"
                 # The body first: asking warcio for the offset reads the record to its end.
                 body = record.content_stream().read(max_bytes + 1) if wanted else b""
-                offset = records.get_record_offset()
+                offset = _quietly(records.get_record_offset)
+                if getattr(record.raw_stream, "limit", 0) > 0:
+                    # The record ends before its Content-Length: the file is cut off here.
+                    yield InputError(path, f"not a readable WARC file after offset {position} (a record is cut off)")
+                    return
                 weight, position = max(0, offset - position), offset
                 if not wanted:
                     continue
@@ -60,7 +95,18 @@ def iter_warc(path: str, max_bytes: int) -> Iterator[WarcPage | InputError]:
                 url = record.rec_headers.get_header("WARC-Target-URI")
                 crawled = (record.rec_headers.get_header("WARC-Date") or "")[:10] or None
                 metadata = {"url": url} if url else {}
-                yield WarcPage(RawInput(source, data=body, is_html=True, metadata=metadata), crawled, weight)
-        except (ArchiveLoadFailed, OSError, EOFError, ValueError) as error:
+                outlet = outlet_of(url)
+                if outlet:
+                    metadata["outlet"] = outlet
+                yield RawInput(
+                    source,
+                    data=body,
+                    is_html=True,
+                    metadata=metadata,
+                    weight=weight,
+                    collection="warc",
+                    fallback_published=crawled,
+                )
+        except Exception as error:  # warcio raises many kinds (ArchiveLoadFailed, zlib, attribute errors) on damage
             message = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
             yield InputError(path, f"not a readable WARC file after offset {position} ({message})")

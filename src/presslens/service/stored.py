@@ -18,11 +18,12 @@ from presslens.document import (
     EntityMention,
     Role,
     Span,
-    TechniqueExplanation,
     TechniqueFinding,
     TechniqueSummary,
 )
 from presslens.store.store import Store
+from presslens.techniques.explanations import explanations_for
+from presslens.text import share_of_text
 
 
 def _span(text: str, bounds: list[int] | tuple[int, int]) -> Span:
@@ -30,33 +31,16 @@ def _span(text: str, bounds: list[int] | tuple[int, int]) -> Span:
     return Span(start=start, end=end, text=text[start:end])
 
 
-def explanations_for(techniques: list[str]) -> dict[str, TechniqueExplanation]:
-    from presslens.techniques.explanations import explain
-
-    found: dict[str, TechniqueExplanation] = {}
-    for name in techniques:
-        try:
-            info = explain(name)
-        except KeyError:
-            continue
-        found[name] = TechniqueExplanation(
-            label=info.label, definition=info.definition, how_to_recognise=info.how_to_recognise, example=info.example
-        )
-    return found
-
-
 def load_document(store: Store, doc_id: str) -> Document | None:
     rows = store.query(
         "SELECT d.id, d.source, d.url, o.name, d.title, d.author, d.published_text, d.language, d.text, "
-        "d.warnings, d.n_chars, d.technique_chars, d.stages, d.document_schema "
+        "d.warnings, d.stages, d.document_schema "
         "FROM documents d LEFT JOIN outlets o ON o.id = d.outlet_id WHERE d.id = ?",
         [doc_id],
     )
     if not rows:
         return None
-    (id_, source, url, outlet, title, author, published, language, text, warnings, n_chars, covered, stages, _) = rows[
-        0
-    ]
+    (id_, source, url, outlet, title, author, published, language, text, warnings, stages, _) = rows[0]
     entities = [
         EntityMention(start=s, end=e, text=text[s:e], label=label, origin=origin, actor=actor)
         for s, e, label, origin, actor in store.query(
@@ -128,7 +112,7 @@ def load_document(store: Store, doc_id: str) -> Document | None:
         counts = Counter(t.technique for t in techniques)
         summary = TechniqueSummary(
             counts=dict(counts),
-            share_of_text=min(1.0, covered / n_chars) if n_chars else 0.0,
+            share_of_text=share_of_text(text, [(t.start, t.end) for t in techniques]),
             threshold=0.0,
             explanations=explanations_for(sorted(counts)),
         )

@@ -19,6 +19,9 @@ from typing import Any
 
 from presslens.actors.corpus import actor_key
 from presslens.document import Attribution, Document, Span
+from presslens.stages import infer_stages
+from presslens.store.columns import count_words, index_terms, parse_date
+from presslens.text import covered_non_space_chars, non_space_chars
 
 # Per-document tables in the order a load inserts them (documents last: in a Parquet part
 # the documents file is written last too, and its presence marks the part complete).
@@ -46,6 +49,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "warnings": "VARCHAR[]",
         "document_schema": "VARCHAR",
         "ingested_at": "TIMESTAMP",
+        "nonspace_chars": "INTEGER",
     },
     "actors": {
         "doc_id": "VARCHAR",
@@ -98,6 +102,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "confidence": "DOUBLE",
         "span_probability": "DOUBLE",
         "technique_probability": "DOUBLE",
+        "nonspace_chars": "INTEGER",
     },
     "postings": {"term": "VARCHAR", "doc_id": "VARCHAR", "tf": "INTEGER"},
     "failures": {"source": "VARCHAR", "reason": "VARCHAR", "failed_at": "TIMESTAMP"},
@@ -136,17 +141,6 @@ def select_rows(rows: Rows, keep: set[str]) -> Rows:
 # --- building -----------------------------------------------------------------------------
 
 
-def _covered(spans: Iterable[tuple[int, int]]) -> int:
-    """Characters inside any of the spans, overlaps counted once."""
-    total, reach = 0, 0
-    for start, end in sorted(spans):
-        start = max(start, reach)
-        if end > start:
-            total += end - start
-            reach = end
-    return total
-
-
 def _joined(spans: Sequence[Span]) -> str:
     return " … ".join(s.text for s in spans)
 
@@ -158,18 +152,6 @@ def _extent(attribution: Attribution) -> tuple[int, int]:
     return min(s.start for s in spans), max(s.end for s in spans)
 
 
-def infer_stages(document: Document) -> list[str]:
-    """The stages a document shows signs of, for documents added without saying."""
-    stages = ["nlp"] if document.sentences or document.tokens else []
-    if document.entities or document.actors:
-        stages.append("actors")
-    if document.attributions:
-        stages.append("attribution")
-    if document.technique_summary is not None or document.techniques:
-        stages.append("techniques")
-    return stages
-
-
 def document_rows(
     document: Document,
     *,
@@ -179,8 +161,6 @@ def document_rows(
     ingested_at: datetime | None = None,
 ) -> Rows:
     """The rows of one analysed document in every per-document table."""
-    from presslens.store.store import count_words, index_terms, parse_date
-
     doc = document.id
     text = document.text
     rows: Rows = {}
@@ -242,6 +222,7 @@ def document_rows(
         "confidence": [t.confidence for t in found],
         "span_probability": [t.span_probability for t in found],
         "technique_probability": [t.technique_probability for t in found],
+        "nonspace_chars": [non_space_chars(text[t.start : t.end]) for t in found],
     }
     # The title is searchable too, when the text does not already start with it.
     title = document.title or ""
@@ -262,11 +243,13 @@ def document_rows(
         "text": [text],
         "n_chars": [len(text)],
         "n_words": [count_words(text)],
-        "technique_chars": [_covered((t.start, t.end) for t in document.techniques)],
+        # The two counts of share_of_text (presslens.text), so that questions need no text.
+        "technique_chars": [covered_non_space_chars(text, [(t.start, t.end) for t in found])],
         "stages": [list(stages) if stages is not None else infer_stages(document)],
         "warnings": [list(document.warnings)],
         "document_schema": [document.schema_version],
         "ingested_at": [ingested_at or datetime.now()],
+        "nonspace_chars": [non_space_chars(text)],
     }
     return rows
 

@@ -29,9 +29,6 @@ TABLES = (
     "actor_names",
 )
 
-# Tables whose rows are the corpus itself (``meta`` holds bookkeeping).
-DATA_TABLES = TABLES[1:]
-
 _V1 = """
 CREATE TABLE meta (
     key VARCHAR PRIMARY KEY,
@@ -155,8 +152,54 @@ CREATE TABLE actor_names (             -- every name and alias used for a corpus
 );
 """
 
+# What Python's str.isspace calls whitespace, as an RE2 class (DuckDB's regular expressions):
+# ASCII tab to carriage return, the four information separators, space, next line, and the
+# Unicode separators (Zs, Zl, Zp).
+SPACE_CLASS = r"[\t-\r\x{1c}-\x{20}\x{85}\pZ]"
+
+# Version 2: the counts of share_of_text (presslens.text) are of non-space characters, as
+# analyze counts them: documents.nonspace_chars (new) is the text's, documents.technique_chars
+# (was: all characters inside a technique span) those inside any technique span, overlaps once,
+# and techniques.nonspace_chars (new) those of each span. Existing rows are recounted from the
+# stored texts; spans are merged per document as in presslens.text.merge_intervals.
+_V2 = f"""
+ALTER TABLE documents ADD COLUMN nonspace_chars INTEGER DEFAULT 0;
+ALTER TABLE documents ALTER COLUMN nonspace_chars SET NOT NULL;
+ALTER TABLE documents ALTER COLUMN nonspace_chars DROP DEFAULT;
+ALTER TABLE techniques ADD COLUMN nonspace_chars INTEGER DEFAULT 0;
+ALTER TABLE techniques ALTER COLUMN nonspace_chars SET NOT NULL;
+ALTER TABLE techniques ALTER COLUMN nonspace_chars DROP DEFAULT;
+-- Updates after every ALTER: DuckDB alters no indexed table with updates outstanding.
+UPDATE documents SET nonspace_chars = length(regexp_replace(text, '{SPACE_CLASS}', '', 'g'));
+UPDATE techniques SET nonspace_chars = length(regexp_replace(text, '{SPACE_CLASS}', '', 'g'));
+UPDATE documents SET technique_chars = covered.chars
+FROM (
+    SELECT merged.doc_id, sum(length(regexp_replace(
+               substr(d.text, merged.start_char + 1, merged.end_char - merged.start_char), '{SPACE_CLASS}', '', 'g'
+           ))) AS chars
+    FROM (
+        SELECT doc_id, min(start_char) AS start_char, max(end_char) AS end_char
+        FROM (
+            SELECT doc_id, start_char, end_char,
+                   sum(CASE WHEN reach IS NULL OR start_char >= reach THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY doc_id ORDER BY start_char, end_char ROWS UNBOUNDED PRECEDING) AS island
+            FROM (
+                SELECT doc_id, start_char, end_char,
+                       max(end_char) OVER (PARTITION BY doc_id ORDER BY start_char, end_char
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+                FROM techniques
+            )
+        )
+        GROUP BY doc_id, island
+    ) merged
+    JOIN documents d ON d.id = merged.doc_id
+    GROUP BY merged.doc_id
+) covered
+WHERE documents.id = covered.doc_id;
+"""
+
 # MIGRATIONS[n - 1] takes a store from version n - 1 to version n.
-MIGRATIONS: list[str] = [_V1]
+MIGRATIONS: list[str] = [_V1, _V2]
 
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,32 +8,22 @@ meanwhile: that case becomes a StoreBusyError, one line, instead of DuckDB's loc
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from presslens.actors.corpus import Aliases, KeyStats, actor_key, display_name, is_acronym, parse_aliases, resolve
+from presslens.actors.corpus import Aliases, KeyStats, actor_key, display_name, parse_aliases, resolve
 from presslens.document import Document
 from presslens.errors import PresslensError
 from presslens.store import schema
 from presslens.store.rows import COLUMNS as ROW_COLUMNS
 from presslens.store.rows import DOCUMENT_TABLES, Rows, document_rows, select_rows
+from presslens.text import is_acronym
 
 DEFAULT_STORE = "presslens.duckdb"
 STORE_ENV = "PRESSLENS_STORE"
-
-_WORD = re.compile(r"\w+")
-# Words too common to index: they are in nearly every article and would make the index
-# several times larger. Phrase search still finds them (it checks the text itself).
-_STOPWORDS = """a about after all also an and any are as at be been but by can could did do does for
-    from had has have he her his i if in into is it its may more most no not of on one or our
-    out over s said say says she so some than that the their them then there these they this
-    those to up was we were what when which who will with would you your"""
-STOPWORDS = frozenset(_STOPWORDS.split())
 
 
 class StoreError(PresslensError):
@@ -42,24 +32,6 @@ class StoreError(PresslensError):
 
 class StoreBusyError(StoreError):
     """Another process holds the store's file."""
-
-
-def index_terms(text: str) -> Counter[str]:
-    """The words of ``text`` as the full-text index holds them: lower case, no stopwords."""
-    return Counter(w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS)
-
-
-def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
-
-
-def parse_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
 
 
 class Store:

@@ -13,7 +13,10 @@ contrast ratio of at least 3:1 both against white and against a near-black backg
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from presslens.document import TechniqueExplanation
 
 
 @dataclass(frozen=True)
@@ -241,3 +244,18 @@ def explain(name: str) -> TechniqueInfo:
 def all_techniques() -> list[TechniqueInfo]:
     """All 14 techniques, in the PTC order (that of techniques.txt)."""
     return list(_INFOS)
+
+
+def explanation(name: str) -> TechniqueExplanation:
+    """The explanation of the technique ``name`` as a Document carries it
+    (``TechniqueSummary.explanations``); ``KeyError`` for an unknown name, as ``explain``."""
+    info = explain(name)
+    return TechniqueExplanation(
+        label=info.label, definition=info.definition, how_to_recognise=info.how_to_recognise, example=info.example
+    )
+
+
+def explanations_for(names: Iterable[str]) -> dict[str, TechniqueExplanation]:
+    """The explanations of ``names``, in their order; names this list does not know are left
+    out (a store may hold the techniques of another model)."""
+    return {name: explanation(name) for name in names if name in TECHNIQUE_INFO}

@@ -8,7 +8,6 @@ transformer head reads the words; this model adds those signals, and the two are
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-_WORD = re.compile(r"\w+")
+from presslens.text import words
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class SpanContext:
 
 
 def _normalise(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower()))
+    return " ".join(words(text.lower()))
 
 
 def numeric_features(contexts: Sequence[SpanContext]) -> np.ndarray:
@@ -51,14 +50,14 @@ def numeric_features(contexts: Sequence[SpanContext]) -> np.ndarray:
         article = cache.setdefault(id(c.text), _normalise(c.text))
         span = c.span
         norm = _normalise(span)
-        words = norm.split()
+        span_words = norm.split()
         occurrences = article.count(norm) if norm else 0
         letters = [ch for ch in span if ch.isalpha()]
         sentence = c.sentence()
         rows.append(
             [
                 np.log1p(len(span)),
-                np.log1p(len(words)),
+                np.log1p(len(span_words)),
                 np.log1p(max(occurrences - 1, 0)),  # recurrence: the mark of Repetition
                 float(occurrences > 1),
                 sum(ch.isupper() for ch in letters) / max(len(letters), 1),

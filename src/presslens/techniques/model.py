@@ -1,39 +1,122 @@
-"""Where the shipped technique model lives, and loading it once per process."""
+"""The technique model: what the technique stage calls (``TechniquePredictor``), the shipped
+model (``EncoderTechniquePredictor``) and where it lives.
+
+Models load through the one loader (``presslens.models.loader``, kind "techniques"): a new
+technique model is a class with ``threshold`` and ``predict`` and one registry entry.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, cast
 
 from presslens.errors import ModelError
-from presslens.models.loader import registry
+from presslens.models.loader import TECHNIQUES, load_model
 
 if TYPE_CHECKING:
-    from presslens.techniques.predictor import TechniquePredictor
+    from presslens.techniques.predictor import TechniquePredictor as EncoderNetwork
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "techniques"
 MODEL_DIR_ENV = "PRESSLENS_TECHNIQUE_MODEL"
+ENCODER = "encoder"  # the registry name of the shipped model
 
 
 def model_dir(folder: Path | None = None) -> Path:
     return folder or Path(os.environ.get(MODEL_DIR_ENV, DEFAULT_MODEL_DIR))
 
 
-def load_predictor(folder: Path | None = None, quantise: bool = True) -> TechniquePredictor:
-    """The technique model, loaded once per process. ``quantise``: int8 linear layers, as
-    `analyze` runs it (faster on CPU, scores a point or so lower than float32)."""
-    path = model_dir(folder)
+@dataclass(frozen=True)
+class PredictedTechnique:
+    """One technique on one span [start, end) of the text, with the model's probabilities."""
 
-    def load() -> TechniquePredictor:
+    start: int
+    end: int
+    technique: str
+    span_probability: float  # that the span is a technique at all
+    technique_probability: float  # that it is this technique, given that it is one
+    confidence: float  # of the two together
+
+
+class TechniquePredictor(Protocol):
+    """What the technique stage needs of a technique model."""
+
+    @property
+    def threshold(self) -> float:
+        """The span threshold ``predict`` uses when it is given none (the model's tuned value)."""
+        ...
+
+    def predict(self, text: str, threshold: float | None = None) -> list[PredictedTechnique]:
+        """The techniques in ``text``, in span order; ``threshold`` overrides the span threshold."""
+        ...
+
+
+class EncoderTechniquePredictor:
+    """The shipped model: an encoder marks likely word pieces, runs of them become spans, and
+    the span head blended with a linear classifier names each span (see
+    ``presslens.techniques.predictor``). A span takes its best technique, and its second
+    one too when that is above the model's ``second_label`` probability."""
+
+    def __init__(self, network: EncoderNetwork) -> None:
+        self.network = network
+
+    @classmethod
+    def load(cls, folder: Path, quantise: bool = True) -> EncoderTechniquePredictor:
+        """The model in ``folder``. ``quantise``: int8 linear layers, as `analyze` runs it
+        (faster on CPU, scores a point or so lower than float32)."""
+        # torch and transformers only here: importing the stage must stay cheap.
         import torch
 
         from presslens.techniques.predictor import CONFIG_FILE, TechniquePredictor
 
-        if not (path / CONFIG_FILE).exists():
-            raise ModelError(f"no technique model in {path}: train one with `presslens train techniques`")
+        if not (folder / CONFIG_FILE).exists():
+            raise ModelError(f"no technique model in {folder}: train one with `presslens train techniques`")
         # The pipeline runs one document at a time per process; more threads than cores only thrash.
         torch.set_num_threads(max(1, min(torch.get_num_threads(), os.cpu_count() or 1)))
-        return TechniquePredictor.load(path, quantise=quantise)
+        return cls(TechniquePredictor.load(folder, quantise=quantise))
 
-    return registry.get(f"techniques:{path}:{'int8' if quantise else 'float32'}", load)
+    @property
+    def threshold(self) -> float:
+        return self.network.decoding.threshold
+
+    def predict(self, text: str, threshold: float | None = None) -> list[PredictedTechnique]:
+        network = self.network
+        decoding = network.decoding if threshold is None else replace(network.decoding, threshold=threshold)
+        analysis = network.read(text)
+        spans = network.spans(analysis, decoding)
+        probabilities = network.classify(analysis, [(s, e) for s, e, _ in spans], blend=decoding.blend)
+        predicted: list[PredictedTechnique] = []
+        for (start, end, span_probability), row in zip(spans, probabilities, strict=True):
+            ranked = row.argsort()[::-1]
+            picks = [ranked[0]] + ([ranked[1]] if row[ranked[1]] >= decoding.second_label else [])
+            for index in picks:
+                predicted.append(
+                    PredictedTechnique(
+                        start=start,
+                        end=end,
+                        technique=network.techniques[int(index)],
+                        span_probability=float(span_probability),
+                        technique_probability=float(row[index]),
+                        confidence=float(span_probability * row[index]),
+                    )
+                )
+        return predicted
+
+
+def load_technique_predictor(
+    name: str | None = None, folder: Path | None = None, quantise: bool = True
+) -> TechniquePredictor:
+    """The technique model ``name`` (default: the registry's default, the shipped encoder),
+    from ``folder`` (default ``$PRESSLENS_TECHNIQUE_MODEL`` or the packaged model), loaded
+    once per process."""
+    return cast(TechniquePredictor, load_model(TECHNIQUES, name, folder=model_dir(folder), quantise=quantise))
+
+
+def load_predictor(folder: Path | None = None, quantise: bool = True) -> EncoderNetwork:
+    """The shipped model's network itself, loaded once per process (the same load as
+    ``load_technique_predictor``): the PTC commands read its piece probabilities and spans."""
+    model = cast(
+        EncoderTechniquePredictor, load_model(TECHNIQUES, ENCODER, folder=model_dir(folder), quantise=quantise)
+    )
+    return model.network

@@ -42,46 +42,11 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from presslens.scoring import ZERO, Score, score_header, score_row
 from presslens.techniques.ptc import TECHNIQUES, SpanRef, TechniqueSpan
+from presslens.text import Interval, merge_intervals
 
-Interval = tuple[int, int]
 _SI_CLASS = "propaganda"  # the single technique SI is scored as
-
-
-@dataclass(frozen=True, slots=True)
-class Score:
-    """Precision and recall as numerator/denominator pairs, so that scores add up across groups."""
-
-    precision_sum: float  # SI/FLC: sum of |s∩t|/|s|; TC: matches
-    predicted: int  # precision denominator: (merged) predicted spans
-    recall_sum: float  # SI/FLC: sum of |s∩t|/|t|; TC: matches
-    gold: int  # recall denominator: (merged) gold spans
-
-    @property
-    def precision(self) -> float:
-        return self.precision_sum / self.predicted if self.predicted else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.recall_sum / self.gold if self.gold else 0.0
-
-    @property
-    def f1(self) -> float:
-        if self.predicted == 0 and self.gold == 0:
-            return 1.0  # official: nothing to find and nothing found
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p > 0 and r > 0 else 0.0
-
-    def __add__(self, other: Score) -> Score:
-        return Score(
-            self.precision_sum + other.precision_sum,
-            self.predicted + other.predicted,
-            self.recall_sum + other.recall_sum,
-            self.gold + other.gold,
-        )
-
-
-ZERO = Score(0.0, 0, 0.0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,17 +68,6 @@ class TcScore:
 
 
 # --- SI / FLC ------------------------------------------------------------------------------
-
-
-def merge_overlaps(intervals: Iterable[Interval]) -> list[Interval]:
-    """Intervals ``[start, end)`` merged where they share a character, sorted."""
-    merged: list[list[int]] = []
-    for start, end in sorted(intervals):
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return [(start, end) for start, end in merged]
 
 
 def overlap_score(predicted: Sequence[Interval], gold: Sequence[Interval]) -> Score:
@@ -164,8 +118,8 @@ def _score_spans(
     scores = dict.fromkeys(techniques, ZERO)
     for key in pred_groups.keys() | gold_groups.keys():
         group = overlap_score(
-            merge_overlaps(pred_groups.get(key, ())),
-            merge_overlaps(gold_groups.get(key, ())),
+            merge_intervals(pred_groups.get(key, ())),
+            merge_intervals(gold_groups.get(key, ())),
         )
         scores[key[1]] += group
     return scores
@@ -263,18 +217,3 @@ def format_report(
         lines += [score_row(name, score) for name, score in flc.per_technique.items()]
         lines += [score_row("overall", flc.overall), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
-
-
-_NAME_WIDTH = 36
-
-
-def score_header(name: str, width: int = _NAME_WIDTH) -> str:
-    """The header line of a P/R/F1 table; shared by every scorer's report."""
-    return f"  {name:<{width}} {'P':>7} {'R':>7} {'F1':>7} {'pred':>6} {'gold':>6}"
-
-
-def score_row(name: str, score: Score, width: int = _NAME_WIDTH) -> str:
-    return (
-        f"  {name:<{width}} {score.precision:7.4f} {score.recall:7.4f} {score.f1:7.4f}"
-        f" {score.predicted:6d} {score.gold:6d}"
-    )

@@ -1,0 +1,97 @@
+"""`presslens store ...`: the store file itself (counts, failures, Parquet export and load, migration)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from presslens.actors.corpus import load_aliases
+from presslens.cli.options import emit, open_reader, output_options, store_option
+from presslens.errors import PresslensError
+from presslens.store import Store, StoreError, parts
+from presslens.store.schema import TABLES
+
+# --- the store itself ---------------------------------------------------------------------
+
+
+@click.group("store")
+def store_group() -> None:
+    """The store file: what it holds, its failures, Parquet export, schema migration."""
+
+
+@store_group.command("info")
+@store_option
+@output_options
+def info_command(store_path: str, fmt: str, out: str | None) -> None:
+    """Schema version and the rows of every table."""
+    with open_reader(store_path) as store:
+        counts = store.counts()
+        version = store.version()
+        first, last = store.query("SELECT min(published), max(published) FROM documents")[0]
+    rows: list[dict[str, Any]] = [{"what": "schema version", "value": version}]
+    rows += [{"what": f"{table} rows", "value": counts[table]} for table in TABLES]
+    rows.append({"what": "dates", "value": f"{first or '?'} to {last or '?'}"})
+    emit(rows, fmt, out)
+
+
+@store_group.command("failures")
+@store_option
+@output_options
+def failures_command(store_path: str, fmt: str, out: str | None) -> None:
+    """Inputs that could not be stored, with the reason (a later success clears them)."""
+    with open_reader(store_path) as store:
+        rows = [
+            {"source": s, "reason": r, "attempts": a, "failed_at": f.replace(microsecond=0)}
+            for s, r, a, f in store.failures()
+        ]
+    emit(rows, fmt, out, columns=["source", "reason", "attempts", "failed_at"], wide=["reason"])
+
+
+@store_group.command("export")
+@store_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the files.")
+def export_command(store_path: str, out_dir: str) -> None:
+    """Every table as Parquet: OUT/<table>.parquet."""
+    with open_reader(store_path) as store:
+        written = store.export_parquet(out_dir)
+    click.echo(f"presslens: {len(written)} tables written to {out_dir}", err=True)
+
+
+@store_group.command("load")
+@click.argument("folder", type=click.Path(file_okay=False))
+@store_option
+@click.option("--aliases", type=click.Path(dir_okay=False), help="Actor alias file (YAML), see `presslens actors -h`.")
+def load_command(folder: str, store_path: str, aliases: str | None) -> None:
+    """Load a Parquet dataset written by `presslens ingest --engine ray --out FOLDER` into a
+    store; documents stored already are skipped."""
+    # Imported here: the Ray engine's module loads pyarrow, which the other store commands do not need.
+    from presslens.engines.ray_engine import load_dataset
+
+    if not Path(folder).is_dir():
+        raise PresslensError(f"{folder}: no such folder")
+    if not parts.is_dataset(folder):
+        raise PresslensError(f"{folder}: not a presslens Parquet dataset (no documents/ folder)")
+    alias_file = load_aliases(aliases) if aliases else None
+    with Store(store_path) as store:
+        stored, skipped = load_dataset(store, folder)
+        corpus_actors = store.resolve_actors(alias_file)
+    click.echo(
+        f"presslens: {stored} stored, {skipped} skipped (already stored); "
+        f"{corpus_actors} corpus actors in {store_path}",
+        err=True,
+    )
+
+
+@store_group.command("migrate")
+@store_option
+def migrate_command(store_path: str) -> None:
+    """Bring a store made by an older presslens to this version's schema."""
+    if not Path(store_path).exists():
+        raise StoreError(f"{store_path}: no store here")
+    with Store(store_path) as store:  # opening for writing migrates
+        click.echo(f"presslens: {store_path} is at schema version {store.version()}", err=True)
+
+
+COMMANDS = (store_group,)

@@ -1,0 +1,264 @@
+"""The input readers: one registry by suffix and layout, JSON records with every field alias,
+WARC files read by `analyze` as by `ingest`, and damaged WARC files as one error line."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from presslens.document import Document
+from presslens.errors import InputError
+from presslens.ingest import RawInput, read_documents
+from presslens.ingest.readers import (
+    LAYOUTS,
+    SUFFIX_READERS,
+    ReadContext,
+    expand_paths,
+    formats,
+    holds_many,
+    iter_inputs,
+    reads,
+    supported_suffixes,
+)
+from presslens.ingest.records import METADATA_ALIASES, raw_input_from_record
+
+from .conftest import EXAMPLES
+from .test_cli import presslens
+
+HERALD = "https://www.valdoria-herald.example/politics/budget"
+NEWS = "https://news.example.org/a/2"
+
+
+def article_html(title: str, body: str) -> bytes:
+    paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n") if p.strip())
+    page = (
+        f"<html><head><title>{title}</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><h1>{title}</h1>{paragraphs}</article><footer>© News</footer></body></html>"
+    )
+    return page.encode("utf-8")
+
+
+def write_warc(path: Path) -> None:
+    """Two HTML pages (HTTP 200), a 404 page and a request record."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    budget = json.loads((EXAMPLES / "two-articles.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    title, minister = (EXAMPLES / "minister-warns.txt").read_text(encoding="utf-8").split("\n", 1)
+    pages = [
+        (HERALD, "200 OK", article_html(budget["title"], budget["text"])),
+        (NEWS, "200 OK", article_html(title, minister)),
+        ("https://news.example.org/gone", "404 Not Found", article_html("Not found", minister)),
+    ]
+    with open(path, "wb") as stream:
+        writer = WARCWriter(stream, gzip=path.name.endswith(".gz"))
+        writer.write_record(writer.create_warc_record(HERALD, "request", payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n")))
+        for url, status, body in pages:
+            headers = StatusAndHeaders(status, [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(body),
+                http_headers=headers,
+                warc_headers_dict={"WARC-Date": "2026-04-02T08:30:00Z"},
+            )
+            writer.write_record(record)
+
+
+# --- the registry -------------------------------------------------------------------------
+
+
+def test_registry_lists_each_suffix_once_and_every_layout() -> None:
+    suffixes = supported_suffixes()
+    assert len(suffixes) == len(set(suffixes))
+    assert set(suffixes) == {
+        ".txt",
+        ".html",
+        ".htm",
+        ".html.gz",
+        ".htm.gz",
+        ".jsonl",
+        ".jsonl.gz",
+        ".ndjson",
+        ".warc",
+        ".warc.gz",
+    }
+    assert set(SUFFIX_READERS) == {*suffixes, "-"}
+    assert set(LAYOUTS) == {"polnear", "ptc"}
+    assert formats() == ("auto", "polnear", "ptc")
+    assert [name for name in ("a.txt", "a.jsonl", "a.warc.gz", "-", "a.html.gz") if holds_many(name)] == [
+        "a.jsonl",
+        "a.warc.gz",
+        "-",
+    ]
+
+
+def test_a_suffix_cannot_be_registered_twice() -> None:
+    def read_again(name: str, context: ReadContext) -> Iterator[RawInput | InputError]:
+        yield RawInput(name)
+
+    with pytest.raises(ValueError, match=r"'\.warc\.gz'"):
+        reads(".WARC.GZ")(read_again)
+    assert SUFFIX_READERS[".warc.gz"].read is not read_again
+
+
+def test_folders_are_expanded_by_suffix_or_layout(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    for name in ("a.txt", "sub/crawl.warc.gz", "sub/article7.txt", "notes.md", ".hidden.txt", "b.jsonl"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in expand_paths([str(tmp_path)])] == [
+        "a.txt",
+        "b.jsonl",
+        "sub/article7.txt",
+        "sub/crawl.warc.gz",
+    ]
+    assert [Path(p).name for p in expand_paths([str(tmp_path)], "ptc")] == ["article7.txt"]
+    assert [Path(p).name for p in expand_paths([str(tmp_path)], "polnear")] == ["a.txt", "article7.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert expand_paths([str(empty), "-", "missing"]) == [str(empty), "-", "missing"]
+
+
+def test_input_error_keeps_its_fields_through_pickle() -> None:
+    error = pickle.loads(pickle.dumps(InputError("a.txt", "empty input", 12)))
+    assert (error.source, error.reason, error.weight, str(error)) == ("a.txt", "empty input", 12, "a.txt: empty input")
+
+
+# --- JSON records -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("field", "alias"), [(f, a) for f, aliases in METADATA_ALIASES.items() for a in aliases])
+def test_record_accepts_every_alias(field: str, alias: str) -> None:
+    raw = raw_input_from_record({"text": "Some words here.", alias: "value"}, "feed.jsonl:1")
+    assert raw.metadata == {field: "value"}
+    assert (raw.source, raw.text, raw.is_html) == ("feed.jsonl:1", "Some words here.", False)
+
+
+def test_record_aliases_the_first_found_wins_and_lists_are_joined() -> None:
+    record = {"html": "<p>x</p>", "date": "2026-01-02", "published": "2026-01-01", "authors": ["A. B", "C. D"]}
+    raw = raw_input_from_record(record, "s")
+    assert raw.is_html is True and raw.text == "<p>x</p>"
+    assert raw.metadata == {"published": "2026-01-01", "author": "A. B, C. D"}
+    assert raw_input_from_record({"text": "words", "html": "<p>x</p>"}, "s").is_html is False
+
+
+@pytest.mark.parametrize(
+    "record",
+    [{"title": "no body"}, {"text": "   ", "html": ""}, {"text": 5}, {"html": None, "url": "https://a.example"}],
+)
+def test_record_without_text_or_html_is_refused_in_one_line(record: dict[str, object]) -> None:
+    with pytest.raises(InputError) as caught:
+        raw_input_from_record(record, "feed.jsonl:3")
+    assert caught.value.source == "feed.jsonl:3"
+    assert "'text'" in caught.value.reason and "'html'" in caught.value.reason
+    assert "\n" not in str(caught.value)
+
+
+def test_record_that_is_not_an_object_is_refused() -> None:
+    with pytest.raises(InputError, match="not a JSON object"):
+        raw_input_from_record([1, 2], "s")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("record", "words"),
+    [
+        ({"text": "a", "html": "b"}, "exactly one"),
+        ({"text": 5}, "must be a string"),
+        ({"text": "words", "headline": ["x"]}, "'headline' must be a string"),
+        ({"title": "no text"}, "'text'"),
+    ],
+)
+def test_strict_records_refuse_what_a_jsonl_file_lets_pass(record: dict[str, object], words: str) -> None:
+    with pytest.raises(InputError, match=words):
+        raw_input_from_record(record, "<api>", strict=True)
+
+
+def test_strict_record_keeps_the_aliases() -> None:
+    raw = raw_input_from_record({"html": "<p>x</p>", "site": "Herald", "date": "2026-01-02"}, "<api>", strict=True)
+    assert raw.is_html is True and raw.metadata == {"outlet": "Herald", "published": "2026-01-02"}
+
+
+# --- WARC files ---------------------------------------------------------------------------
+
+
+def test_warc_pages_as_inputs(tmp_path: Path) -> None:
+    path = tmp_path / "crawl.warc.gz"
+    write_warc(path)
+    inputs = list(iter_inputs([str(tmp_path)]))
+    assert all(isinstance(i, RawInput) for i in inputs), inputs
+    assert [(i.metadata, i.collection, i.fallback_published) for i in inputs if isinstance(i, RawInput)] == [
+        ({"url": HERALD, "outlet": "valdoria-herald.example"}, "warc", "2026-04-02"),
+        ({"url": NEWS, "outlet": "news.example.org"}, "warc", "2026-04-02"),
+    ]
+    assert sum(i.weight for i in inputs if isinstance(i, RawInput)) <= path.stat().st_size
+
+
+def test_analyze_reads_a_warc(tmp_path: Path) -> None:
+    crawl = tmp_path / "crawl.warc.gz"
+    write_warc(crawl)
+    out = tmp_path / "out.json"
+    result = presslens("analyze", str(crawl), "--format", "json", "--out", str(out), "--model", "sm")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    documents = json.loads(out.read_text(encoding="utf-8"))  # a WARC holds many: a JSON list
+    assert [(d["url"], d["outlet"], d["published"]) for d in documents] == [
+        (HERALD, "valdoria-herald.example", "2026-04-02"),
+        (NEWS, "news.example.org", "2026-04-02"),
+    ]
+    assert documents[0]["title"] == "Budget passes after all-night session"
+    assert "Elena Marsh" in documents[1]["text"]
+    assert all(d["source"].startswith(f"{crawl}@") for d in documents)
+
+
+def test_analyze_reads_a_folder_with_a_warc(tmp_path: Path) -> None:
+    write_warc(tmp_path / "crawl.warc")
+    (tmp_path / "a.txt").write_text((EXAMPLES / "minister-warns.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    result = presslens("analyze", str(tmp_path), "--format", "jsonl", "--model", "sm")
+    assert result.returncode == 0, result.stderr
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [d["url"] for d in documents] == [None, HERALD, NEWS]
+    assert "3 analysed, 0 failed" in result.stderr
+
+
+def damaged_warcs(folder: Path) -> dict[str, Path]:
+    whole = folder / "whole.warc.gz"
+    write_warc(whole)
+    data = whole.read_bytes()
+    cut = folder / "cut.warc.gz"
+    cut.write_bytes(data[: len(data) // 2])  # an interrupted download
+    garbage = folder / "garbage.warc.gz"
+    garbage.write_bytes(gzip.compress(b"this is not a crawl, only some words\n" * 20))
+    plain = folder / "plain.warc"
+    plain.write_bytes(b"hello, this is not a warc either\n" * 10)
+    not_gzip = folder / "broken.warc.gz"
+    not_gzip.write_bytes(b"\x1f\x8b" + bytes(range(200)))
+    whole.unlink()
+    return {"cut": cut, "garbage": garbage, "plain": plain, "not_gzip": not_gzip}
+
+
+def test_damaged_warc_is_one_error(tmp_path: Path) -> None:
+    for kind, path in damaged_warcs(tmp_path).items():
+        results = list(read_documents([str(path)]))
+        errors = [r for r in results if isinstance(r, InputError)]
+        assert len(errors) == 1, (kind, results)
+        assert errors[0].source == str(path) and "\n" not in str(errors[0]), kind
+        assert "WARC" in errors[0].reason, (kind, errors[0].reason)
+        # What comes before the damage is kept: the first page of the cut-off file.
+        assert sum(isinstance(r, Document) for r in results) == (1 if kind == "cut" else 0), (kind, results)
+
+
+def test_analyze_of_a_damaged_warc_is_one_line(tmp_path: Path) -> None:
+    paths = damaged_warcs(tmp_path)
+    for path in (paths["garbage"], paths["not_gzip"]):
+        result = presslens("analyze", str(path), "--format", "jsonl", "--model", "sm")
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr and "WARNING" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert lines == [f"presslens: error: {path}: {lines[0].split(': ', 3)[-1]}"], result.stderr
+        assert "WARC" in lines[0]

@@ -1,0 +1,71 @@
+"""The shared text helpers (``presslens.text``): intervals, words, non-space counts, acronyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from presslens.text import (
+    covered_non_space_chars,
+    in_regions,
+    initials,
+    is_acronym,
+    merge_intervals,
+    non_space_chars,
+    overlaps,
+    quote_regions,
+    rounded_share,
+    words,
+)
+
+
+def test_merge_intervals_joins_what_shares_a_character() -> None:
+    assert merge_intervals([]) == []
+    assert merge_intervals([(3, 7)]) == [(3, 7)]
+    # Sorted, and chains merge transitively whatever the order: [0,5)+[4,12)+[11,20) -> [0,20).
+    assert merge_intervals([(11, 20), (0, 5), (30, 31), (4, 12)]) == [(0, 20), (30, 31)]
+    # One inside another, and duplicates, collapse.
+    assert merge_intervals([(0, 10), (2, 3), (0, 10)]) == [(0, 10)]
+    # [0,5) and [5,9) only touch: two intervals, unless touching ones are joined.
+    assert merge_intervals([(5, 9), (0, 5)]) == [(0, 5), (5, 9)]
+    assert merge_intervals([(5, 9), (0, 5)], join_touching=True) == [(0, 9)]
+    assert merge_intervals([(0, 5), (6, 9)], join_touching=True) == [(0, 5), (6, 9)]
+    # Any iterable, and the input is not changed.
+    spans = [(4, 8), (0, 5)]
+    assert merge_intervals(iter(spans)) == [(0, 8)] and spans == [(4, 8), (0, 5)]
+
+
+def test_overlaps_needs_a_shared_character() -> None:
+    assert overlaps(3, 6, [(5, 9)])
+    assert overlaps(3, 6, [(0, 1), (4, 5)])
+    assert not overlaps(3, 6, [(6, 9), (0, 3)])  # touching on either side
+    assert not overlaps(3, 6, [])
+
+
+def test_non_space_counts() -> None:
+    assert non_space_chars("aa bb\tcc\ndd\u00a0ee\u2003") == 10
+    assert covered_non_space_chars("aa bb cc dd", [(0, 5), (3, 8), (8, 9)]) == 6  # overlaps once, spaces never
+    assert covered_non_space_chars("aa bb", []) == 0
+    assert rounded_share(1, 3) == 0.3333 and rounded_share(0, 0) == 0.0
+
+
+def test_words_and_acronyms() -> None:
+    assert words("Iran's IRGC, 2016.") == ["Iran", "s", "IRGC", "2016"]
+    assert all(is_acronym(a) for a in ("IRGC", "G7", "AT&T", "U.S.", " NATO "))
+    assert not any(is_acronym(a) for a in ("Iran", "I", "ABCDEFGHI", "U.S"))
+    assert initials("Islamic Revolutionary Guard Corps", {"of"}) == "IRGC"
+    assert initials("Islamic Republic of Iran", {"of"}) == "IRI"
+    assert initials("Islamic Republic of Iran", set()) == "IRI"  # lower case words have no initial
+    assert initials("Ministry Of Defence", {"of"}) == "MD"
+
+
+@pytest.mark.parametrize("position, inside", [(0, False), (3, True), (5, True), (6, False), (10, True), (12, False)])
+def test_in_regions(position: int, inside: bool) -> None:
+    regions = [(2, 6), (9, 12)]
+    assert in_regions(regions, [r[0] for r in regions], position) is inside
+
+
+def test_quote_regions_are_merged_and_sorted() -> None:
+    text = "“One,” “two” and 'three'"
+    assert [text[s:e] for s, e in quote_regions(text)] == ["“One,”", "“two”", "'three'"]
+    touching = "“a”“b”"
+    assert quote_regions(touching) == [(0, 6)]  # touching quotes are one region
