@@ -103,7 +103,7 @@ def build_base(data: Path, per_corpus: int, path: Path) -> None:
                         label = technique
                     found.append(
                         TechniqueFinding(
-                            **document.span(int(start), int(end)),  # type: ignore[arg-type]
+                            **document.span(int(start), int(end)),
                             technique=technique,
                             label=label,
                             confidence=1.0,

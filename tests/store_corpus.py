@@ -78,8 +78,7 @@ def make_document(
             entities.append((start, cursor, LABELS[actor.kind], actor.id))
     entities.sort()
     document.entities = [
-        EntityMention(**document.span(s, e), label=label, actor=actor)  # type: ignore[arg-type]
-        for s, e, label, actor in entities
+        EntityMention(**document.span(s, e), label=label, actor=actor) for s, e, label, actor in entities
     ]
     document.actors = [
         Actor(
@@ -101,9 +100,9 @@ def make_document(
             Attribution(
                 id=q.id,
                 kind=q.kind,
-                source=[Span(**document.span(source, source + len(q.source)))] if q.source else [],  # type: ignore[arg-type]
-                cue=[Span(**document.span(cue, cue + len(q.cue)))],  # type: ignore[arg-type]
-                content=[Span(**document.span(content, content + len(q.content)))],  # type: ignore[arg-type]
+                source=[Span(**document.span(source, source + len(q.source)))] if q.source else [],
+                cue=[Span(**document.span(cue, cue + len(q.cue)))],
+                content=[Span(**document.span(content, content + len(q.content)))],
                 speaker=q.speaker,
                 speaker_via=via,
                 targets=q.targets,
@@ -116,7 +115,7 @@ def make_document(
         start = text.index(surface)
         findings.append(
             TechniqueFinding(
-                **document.span(start, start + len(surface)),  # type: ignore[arg-type]
+                **document.span(start, start + len(surface)),
                 technique=technique,
                 label=technique.replace("_", " "),
                 confidence=0.5,

@@ -93,7 +93,7 @@ def test_technique_model_loads_once_through_the_loader(monkeypatch: pytest.Monke
 
     network = object()
     loads = Counter(lambda folder, quantise: network)
-    monkeypatch.setattr(predictor.TechniquePredictor, "load", loads)
+    monkeypatch.setattr(predictor.EncoderTechniqueNetwork, "load", loads)
     folder = technique_model.model_dir()
     if not (folder / predictor.CONFIG_FILE).exists():
         pytest.skip("no shipped technique model")

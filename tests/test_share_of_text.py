@@ -30,7 +30,7 @@ TECHNIQUE = "Loaded_Language"
 
 def finding(document: Document, start: int, end: int, technique: str = TECHNIQUE) -> TechniqueFinding:
     return TechniqueFinding(
-        **document.span(start, end),  # type: ignore[arg-type]
+        **document.span(start, end),
         technique=technique,
         label=technique.replace("_", " "),
         confidence=0.5,

@@ -34,9 +34,9 @@ def test_model_loads_offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    from presslens.techniques.predictor import TechniquePredictor
+    from presslens.techniques.predictor import EncoderTechniqueNetwork
 
-    predictor = TechniquePredictor.load(DEFAULT_MODEL_DIR)
+    predictor = EncoderTechniqueNetwork.load(DEFAULT_MODEL_DIR)
     assert len(predictor.techniques) == 14
     analysis = predictor.read("They are traitors and liars who hate our great nation, and everybody knows it!")
     assert analysis.probabilities.shape == (len(analysis.encoded.ids),)

@@ -10,7 +10,7 @@ embeddings) for one epoch over the train part of the PTC split, with the TrainCo
 except the encoder learning rate (8e-5 for the small bases, 4e-5 for MPNet-base). Each is then
 scored on the dev articles (quick_dev_scores, and the SI threshold out of 0.3 / 0.4 / 0.5) and,
 for the table only, once on the held-out articles (evaluate(), default Decoding; SI also at the
-threshold chosen on dev). Speed: whitespace words per second of TechniquePredictor.read over
+threshold chosen on dev). Speed: whitespace words per second of EncoderTechniqueNetwork.read over
 the dev articles, float32, on --threads threads. The variants, in the order run:
 
 - minilm: all-MiniLM-L6-v2, the base in use (6 x 384, uncased);
@@ -51,7 +51,7 @@ from presslens.encoder.bases import BASES, base_path, special_ids
 from presslens.techniques.encoder import WINDOW, TechniqueEncoder, encode, load_tokenizer
 from presslens.techniques.evaluate import evaluate
 from presslens.techniques.features import SpanClassifier, SpanContext
-from presslens.techniques.predictor import ArticleAnalysis, Decoding, TechniquePredictor
+from presslens.techniques.predictor import ArticleAnalysis, Decoding, EncoderTechniqueNetwork
 from presslens.techniques.ptc import TECHNIQUES, Article, SpanRef, gold_spans
 from presslens.techniques.scorer import score_si
 from presslens.techniques.train import (
@@ -98,7 +98,7 @@ OFFSET_CHECK = (
 OFFSET_SPANS = ("smear campaigns", "reckless and insulting", "Holding the nation  hostage", "regime's")
 
 
-def check_offsets(name: str, tokenizer: object, predictor: TechniquePredictor) -> None:
+def check_offsets(name: str, tokenizer: object, predictor: EncoderTechniqueNetwork) -> None:
     """Every piece's offsets cover its own characters (SentencePiece pieces may take the space
     before them: "▁regime" is " regime"), and a run of pieces decodes back to the exact span."""
     encoded = encode(tokenizer, OFFSET_CHECK)  # type: ignore[arg-type]
@@ -148,7 +148,7 @@ def recipe_for(variant: Variant, folder: Path, batches: int) -> Iterator[dict[st
             if variant.frozen_layers:
                 freeze_lower(model, variant.frozen_layers)
             # train_encoder freezes the word embeddings after this; counted without them.
-            embeddings = model.encoder.embeddings.word_embeddings.weight  # type: ignore[union-attr]
+            embeddings = model.encoder.get_parameter("embeddings.word_embeddings.weight")
             state["trainable"] = sum(p.numel() for p in model.parameters() if p.requires_grad and p is not embeddings)
             return model
 
@@ -179,7 +179,7 @@ def recipe_for(variant: Variant, folder: Path, batches: int) -> Iterator[dict[st
 
 
 def si_f1(
-    predictor: TechniquePredictor, articles: list[Article], analyses: dict[str, ArticleAnalysis], t: float
+    predictor: EncoderTechniqueNetwork, articles: list[Article], analyses: dict[str, ArticleAnalysis], t: float
 ) -> float:
     decoding = replace(Decoding(), threshold=t)
     spans = [SpanRef(a.id, s, e) for a in articles for s, e, _ in predictor.spans(analyses[a.id], decoding)]
@@ -219,10 +219,11 @@ def run_variant(
     train_seconds = time.time() - started
     log.info("%s: trained in %.0f s (%d batches)", variant.name, train_seconds, state["batches"])
     model.eval()
-    predictor = TechniquePredictor(model, tokenizer, classifier, list(TECHNIQUES), Decoding())
-    # The predictor looks up "[CLS]" and "[SEP]" by name: MPNet has them in its vocabulary but
-    # was trained with <s> and </s>; XLM-R has neither.
-    predictor.cls_id, predictor.sep_id = cls_id, sep_id
+    # The network looks up "[CLS]" and "[SEP]" by name unless told: MPNet has them in its
+    # vocabulary but was trained with <s> and </s>; XLM-R has neither.
+    predictor = EncoderTechniqueNetwork(
+        model, tokenizer, classifier, list(TECHNIQUES), Decoding(), special_ids=(cls_id, sep_id)
+    )
     check_offsets(variant.name, tokenizer, predictor)
 
     predictor.read("A short warm-up sentence, so that one-time costs stay out of the timing.")

@@ -28,6 +28,7 @@ def __getattr__(name: str) -> Any:
 
 def analyze_text(text: str, source: str | None = None) -> Document:
     """Analyse one article given as text (debris lines removed, any language accepted)."""
+    # Here, as in __getattr__: `import presslens.x` loads x alone, and the pipeline loads spaCy.
     from presslens.ingest import IngestOptions, document_from_text
     from presslens.pipeline import Pipeline
 

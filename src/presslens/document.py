@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1.1"
 
 ActorKind = Literal["person", "organisation", "place", "group"]
+MentionOrigin = Literal["ner", "rule"]  # the statistical model or presslens' rules
 
 
 class Span(BaseModel):
@@ -26,6 +27,14 @@ class Span(BaseModel):
     start: int = Field(ge=0, description="First character, counted in Document.text.")
     end: int = Field(ge=0, description="One past the last character.")
     text: str = Field(description="Document.text[start:end], kept for readers of the JSON.")
+
+
+class SpanFields(TypedDict):
+    """The fields every Span subclass shares, as ``Document.span`` gives them."""
+
+    start: int
+    end: int
+    text: str
 
 
 class Sentence(Span):
@@ -42,7 +51,7 @@ class Token(Span):
 
 class EntityMention(Span):
     label: str = Field(description="OntoNotes label: PERSON, ORG, GPE, NORP, LOC, ...")
-    origin: Literal["ner", "rule"] = Field(
+    origin: MentionOrigin = Field(
         default="ner", description="'ner' from the statistical model, 'rule' from presslens' rules."
     )
     actor: str | None = Field(default=None, description="Id of the Actor this mention refers to.")
@@ -168,9 +177,10 @@ class Document(BaseModel):
 
     @classmethod
     def from_text(cls, text: str, **metadata: object) -> Document:
-        return cls(id=cls.id_for(text), text=text, **metadata)  # type: ignore[arg-type]
+        # Validated as a mapping: the metadata's names are checked by the model (extra="forbid").
+        return cls.model_validate({"id": cls.id_for(text), "text": text, **metadata})
 
-    def span(self, start: int, end: int) -> dict[str, object]:
+    def span(self, start: int, end: int) -> SpanFields:
         """Keyword arguments for a Span subclass over ``text[start:end]``."""
         return {"start": start, "end": end, "text": self.text[start:end]}
 

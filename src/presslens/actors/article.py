@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from presslens.document import Actor, ActorKind, Document, EntityMention, Role
+from presslens.document import Actor, ActorKind, Document, EntityMention, MentionOrigin, Role
 from presslens.lexicon import get as get_lexicon
 from presslens.text import ACRONYM, initials
 
@@ -53,7 +53,7 @@ class Mention:
     start: int
     end: int
     label: str
-    origin: str = "ner"
+    origin: MentionOrigin = "ner"
     name: str = ""  # normalised form used for merging
     tokens: list[Token] = field(default_factory=list)
     acronym_of: int | None = None  # index of the mention this acronym spells out
@@ -188,17 +188,18 @@ def _repair_headline(document: Document, mentions: list[Mention]) -> list[Mentio
             if re.search(rf"\b{re.escape(surface.lower())}\b", body):
                 continue
         elif mention.end <= title_end and surface not in body:
-            part = next(
+            found = next(
                 (
-                    name
+                    (name, match)
                     for name in sorted(body_names, key=len, reverse=True)
-                    if re.search(rf"(?:^|\s){re.escape(name)}(?:\s|$)", surface)
+                    if (match := re.search(rf"(?:^|\s)({re.escape(name)})(?:\s|$)", surface))
                 ),
                 None,
             )
-            if part is None:
+            if found is None:
                 continue  # a glued headline phrase with no support in the body: not an actor
-            offset = mention.start + re.search(rf"(?:^|\s)({re.escape(part)})(?:\s|$)", surface).start(1)  # type: ignore[union-attr]
+            part, match = found
+            offset = mention.start + match.start(1)
             mention = Mention(offset, offset + len(part), mention.label, "rule")
         repaired.append(mention)
     return repaired
@@ -392,10 +393,7 @@ def add_actor_layers(document: Document, parsed: Doc) -> None:
     clusters = _cluster(text, mentions)
     clusters.sort(key=lambda c: min(mentions[i].start for i in c.mentions))
 
-    entities = [
-        EntityMention(**document.span(m.start, m.end), label=m.label, origin=m.origin)  # type: ignore[arg-type]
-        for m in mentions
-    ]
+    entities = [EntityMention(**document.span(m.start, m.end), label=m.label, origin=m.origin) for m in mentions]
     actors: list[Actor] = []
     for number, cluster in enumerate(clusters, start=1):
         actor_id = f"A{number}"
@@ -408,7 +406,7 @@ def add_actor_layers(document: Document, parsed: Doc) -> None:
                 if stretch:
                     start, end = stretch[0].idx, stretch[-1].idx + len(stretch[-1].text)
                     if not any(r.start == start for r in roles):
-                        roles.append(Role(**document.span(start, end)))  # type: ignore[arg-type]
+                        roles.append(Role(**document.span(start, end)))
         canonical = cluster.canonical
         actors.append(
             Actor(

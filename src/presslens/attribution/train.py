@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from presslens.attribution.polnear import PolnearAttribution, PolnearDocument, l
 from presslens.attribution.scorer import AttributionScores, format_report, score
 from presslens.lexicon import get as get_lexicon
 from presslens.models.loader import spacy_model
+from presslens.scoring import Score
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -125,7 +126,17 @@ def evaluate(
     return score(predictions(extractor, docs, documents), documents)
 
 
-def run_training(data: Path, out: Path, config: AttributionTrainConfig) -> dict[str, object]:
+class AttributionTrainingSummary(TypedDict):
+    """What ``presslens train attribution`` measured: written to config.json and the card."""
+
+    train_articles: int
+    dev_articles: int
+    config: dict[str, object]  # the AttributionTrainConfig's fields
+    minutes: float
+    dev: dict[str, dict[str, float]]  # "exact_cue", "overlap_source", "attribution", ...: P/R/F1
+
+
+def run_training(data: Path, out: Path, config: AttributionTrainConfig) -> AttributionTrainingSummary:
     import pycrfsuite
 
     started = time.perf_counter()
@@ -161,7 +172,7 @@ def run_training(data: Path, out: Path, config: AttributionTrainConfig) -> dict[
     extractor = AttributionExtractor.load(out)
     scores = evaluate(extractor, dev_docs, dev)
     minutes = (time.perf_counter() - started) / 60
-    summary: dict[str, object] = {
+    summary: AttributionTrainingSummary = {
         "train_articles": len(train),
         "dev_articles": len(dev),
         "config": asdict(config),
@@ -182,13 +193,12 @@ def scores_dict(scores: AttributionScores) -> dict[str, dict[str, float]]:
     return out
 
 
-def _score(value: object) -> dict[str, float]:
+def _score(value: Score) -> dict[str, float]:
     return {name: round(float(getattr(value, name)), 4) for name in ("precision", "recall", "f1")}
 
 
-def write_card(out: Path, summary: dict[str, object], report: str) -> None:
+def write_card(out: Path, summary: AttributionTrainingSummary, report: str) -> None:
     config = summary["config"]
-    assert isinstance(config, dict)
     card = f"""# presslens attribution tagger
 
 Finds who said what in news text: source, cue and content spans, grouped into attributions.

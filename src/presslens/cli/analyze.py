@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from presslens.cli.errors import error_line
+from presslens.cli.render import print_document
 from presslens.document import Document, json_schema
 from presslens.errors import InputError, PresslensError
 from presslens.ingest import DEFAULT_MAX_BYTES, IngestOptions, ReadContext, expand_paths, holds_many, read_path
@@ -36,8 +37,6 @@ class _Writer:
         elif self.format == "json":
             self.stream.write(("[\n" if self.count == 0 else ",\n") + document.to_json(indent=2))
         else:
-            from presslens.cli.render import print_document
-
             print_document(document, self.console)
         self.stream.flush()
         self.count += 1
@@ -76,6 +75,7 @@ def analyze(
 
     Bad inputs are reported one line each and skipped; the exit status is 1 if any failed.
     """
+    # The pipeline imports spaCy and torch: here, so that `--help` and the other commands start without them.
     from presslens.pipeline import Pipeline
 
     options = IngestOptions(max_bytes=max_bytes, english_only=not any_language, clean=not no_clean)

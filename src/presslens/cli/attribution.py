@@ -10,7 +10,11 @@ from pathlib import Path
 
 import click
 
+from presslens.attribution.extract import load_extractor
+from presslens.attribution.polnear import PolnearAttribution, load_polnear_dirs, read_text
 from presslens.cli.groups import eval_group, train_group
+from presslens.cli.options import F
+from presslens.models.loader import spacy_model
 
 PathDir = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -22,7 +26,7 @@ def _texts(text_dir: Path) -> list[tuple[str, Path]]:
     return [(f.stem, f) for f in files]
 
 
-def _model_option(function):  # type: ignore[no-untyped-def]
+def _model_option(function: F) -> F:
     return click.option(
         "--model",
         "model_dir",
@@ -32,16 +36,12 @@ def _model_option(function):  # type: ignore[no-untyped-def]
     )(function)
 
 
-def _predict(text_dir: Path, model_dir: Path | None, spacy_name: str | None) -> dict[str, list]:
+def _predict(text_dir: Path, model_dir: Path | None, spacy_name: str | None) -> dict[str, list[PolnearAttribution]]:
     """Predictions for every .txt file of ``text_dir``, read exactly as PolNeAR's reader does."""
-    from presslens.attribution.extract import load_extractor
-    from presslens.attribution.polnear import read_text
-    from presslens.models.loader import spacy_model
-
     extractor = load_extractor(model_dir)
     files = _texts(text_dir)
     texts = [read_text(path) for _, path in files]
-    out = {}
+    out: dict[str, list[PolnearAttribution]] = {}
     for (name, _), doc in zip(files, spacy_model(spacy_name).pipe(texts, batch_size=16), strict=True):
         out[name] = [found.as_polnear() for found in extractor.extract(doc)]
     return out
@@ -53,12 +53,12 @@ def _predict(text_dir: Path, model_dir: Path | None, spacy_name: str | None) -> 
 @click.option("--limit", type=int, default=0, help="Use only this many training articles (quick checks).")
 def train_attribution(data: Path, out: Path, limit: int) -> None:
     """Train the attribution tagger on PolNeAR train, score it on dev, write it with its card."""
+    # Training and scoring import scipy (the scorer's matching): here, so that other commands start without it.
     from presslens.attribution.train import AttributionTrainConfig, run_training
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     summary = run_training(data, out, AttributionTrainConfig(limit_articles=limit))
     dev = summary["dev"]
-    assert isinstance(dev, dict)
     click.echo(
         f"dev exact F1 source {dev['exact_source']['f1']:.3f}, cue {dev['exact_cue']['f1']:.3f}, "
         f"content {dev['exact_content']['f1']:.3f}; attribution F1 {dev['attribution']['f1']:.3f}; "
@@ -78,7 +78,7 @@ def train_attribution(data: Path, out: Path, limit: int) -> None:
 @_model_option
 def eval_polnear(text_dir: Path, ann_dir: Path, predictions: Path | None, model_dir: Path | None) -> None:
     """Exact and overlap P/R/F1 per role and attribution-level P/R/F1 on PolNeAR-format data."""
-    from presslens.attribution.polnear import load_polnear_dirs
+    # scipy, as in train_attribution.
     from presslens.attribution.scorer import format_report, read_predictions, score
 
     gold = load_polnear_dirs(text_dir, ann_dir)
@@ -100,6 +100,7 @@ def polnear_group() -> None:
 @_model_option
 def polnear_predict(text_dir: Path, out: Path, model_dir: Path | None) -> None:
     """One JSON line per article: {"doc": name, "attributions": [{"source", "cue", "content"}]}."""
+    # scipy, as in train_attribution.
     from presslens.attribution.scorer import write_predictions
 
     write_predictions(_predict(text_dir, model_dir, None), out)

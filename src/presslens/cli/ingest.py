@@ -157,9 +157,10 @@ def ingest(
             share = report.done_bytes / report.total_bytes if report.total_bytes else 0
             click.echo(f"presslens: ingest: {status(report)} · {share:.0%} of input", err=True)
 
-    def run(store: Store | None) -> IngestReport:
-        if engine == "local":
-            return local.ingest(store, paths, settings, aliases=alias_file, on_outcome=on_outcome, on_start=on_start)
+    def run_local(store: Store) -> IngestReport:
+        return local.ingest(store, paths, settings, aliases=alias_file, on_outcome=on_outcome, on_start=on_start)
+
+    def run_ray(store: Store | None) -> IngestReport:
         # Imported here: the Ray engine loads pyarrow, which the local engine does not need.
         from presslens.engines.ray_engine import RaySettings, ingest_ray
 
@@ -175,12 +176,12 @@ def ingest(
         )
 
     try:
-        if out_dir:
+        if out_dir:  # the Ray engine's (refused above for the local one)
             with progress:
-                report = run(None)
+                report = run_ray(None)
         else:
             with Store(store_path) as store, progress:
-                report = run(store)
+                report = run_local(store) if engine == "local" else run_ray(store)
     except IngestAborted as error:
         stage = next((s for s in ("attribution", "technique") if s in str(error).lower()), None)
         hint = f" (leave the stage out: --skip {stage}{'s' if stage == 'technique' else ''})" if stage else ""

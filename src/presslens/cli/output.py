@@ -13,7 +13,8 @@ OUTPUT_FORMATS = ("table", "json", "csv")
 
 
 def as_dict(row: Any) -> dict[str, Any]:
-    return dataclasses.asdict(row) if dataclasses.is_dataclass(row) else dict(row)  # type: ignore[arg-type]
+    # A dataclass instance (not a dataclass itself) or a mapping.
+    return dataclasses.asdict(row) if dataclasses.is_dataclass(row) and not isinstance(row, type) else dict(row)
 
 
 def _json_default(value: Any) -> Any:

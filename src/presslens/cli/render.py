@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from presslens.document import Attribution, Document
+from presslens.techniques.explanations import explain
 
 KIND_STYLES = {
     "person": "bold cyan",
@@ -138,16 +139,12 @@ def attributions_view(document: Document) -> RenderableType:
 
 
 def technique_highlights(document: Document) -> list[Highlight]:
-    from presslens.techniques.explanations import explain
-
     # Longer spans first, so that a short span inside a long one stays visible on top.
     ordered = sorted(document.techniques, key=lambda f: -(f.end - f.start))
     return [Highlight(f.start, f.end, f"underline on {explain(f.technique).colour}") for f in ordered]
 
 
 def techniques_table(document: Document) -> RenderableType:
-    from presslens.techniques.explanations import explain
-
     summary = document.technique_summary
     title = "Persuasion techniques"
     if summary is not None:
@@ -167,8 +164,6 @@ def techniques_table(document: Document) -> RenderableType:
 
 
 def technique_legend(document: Document) -> RenderableType:
-    from presslens.techniques.explanations import explain
-
     lines = Text()
     summary = document.technique_summary
     for name in summary.counts if summary else []:

@@ -40,6 +40,7 @@ def is_loopback(host: str) -> bool:
 def serve(host: str, port: int, store: str | None, max_bytes: int, token: str | None) -> None:
     """Serve the JSON API (/api) and the web interface (/). Analysing never stores anything;
     the store is only read."""
+    # uvicorn and FastAPI here, so that the other commands start without them.
     import uvicorn
 
     from presslens.service.app import create_app

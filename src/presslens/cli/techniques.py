@@ -9,7 +9,20 @@ from pathlib import Path
 import click
 
 from presslens.cli.groups import eval_group, train_group
+from presslens.cli.options import F
 from presslens.techniques.model import DEFAULT_MODEL_DIR, load_predictor
+from presslens.techniques.ptc import (
+    Article,
+    SpanRef,
+    TechniqueSpan,
+    format_si,
+    format_tc,
+    is_heldout,
+    parse_tc,
+    read_article_text,
+    read_tc_template,
+)
+from presslens.techniques.scorer import format_report
 
 
 @train_group.command("techniques")
@@ -24,17 +37,18 @@ from presslens.techniques.model import DEFAULT_MODEL_DIR, load_predictor
 @click.option("--limit", type=int, default=0, help="Use only this many training articles (quick checks).")
 def train_techniques(data: Path, out: Path, epochs: int, seed: int, limit: int) -> None:
     """Fine-tune the technique model on PTC and write it with its model card."""
+    # Training imports torch: here, so that the other commands start without it.
     from presslens.techniques.train import TrainConfig, run_training
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     metrics = run_training(data, out, TrainConfig(epochs=epochs, seed=seed, limit_articles=limit))
     click.echo(
-        f"held-out SI F1 {metrics['heldout_si']['f1']:.3f}, TC micro-F1 {metrics['heldout_tc_micro_f1']:.3f}, "  # type: ignore[index]
-        f"FLC F1 {metrics['heldout_flc']['f1']:.3f}; model and MODEL_CARD.md in {out}"  # type: ignore[index]
+        f"held-out SI F1 {metrics['heldout_si']['f1']:.3f}, TC micro-F1 {metrics['heldout_tc_micro_f1']:.3f}, "
+        f"FLC F1 {metrics['heldout_flc']['f1']:.3f}; model and MODEL_CARD.md in {out}"
     )
 
 
-def _model_option(function):  # type: ignore[no-untyped-def]
+def _model_option(function: F) -> F:
     return click.option(
         "--model",
         "model_dir",
@@ -45,8 +59,6 @@ def _model_option(function):  # type: ignore[no-untyped-def]
 
 
 def _select_articles(articles_dir: Path, split: str) -> list[tuple[str, Path]]:
-    from presslens.techniques.ptc import is_heldout
-
     files = sorted(articles_dir.glob("article*.txt"))
     if not files:
         raise click.ClickException(f"{articles_dir}: no articleNNN.txt files")
@@ -70,9 +82,8 @@ def _select_articles(articles_dir: Path, split: str) -> list[tuple[str, Path]]:
 @_model_option
 def eval_ptc(articles: Path, labels: Path, split: str, float32: bool, model_dir: Path | None) -> None:
     """SI, TC and FLC scores (SemEval-2020 Task 11 definitions) on PTC-format articles and labels."""
+    # The evaluation imports torch and scikit-learn: here, so that the other commands start without them.
     from presslens.techniques.evaluate import evaluate
-    from presslens.techniques.ptc import Article, parse_tc, read_article_text
-    from presslens.techniques.scorer import format_report
 
     predictor = load_predictor(model_dir, quantise=not float32)
     loaded = []
@@ -99,8 +110,8 @@ def ptc_group() -> None:
 @_model_option
 def ptc_predict(task: str, articles: Path, template: Path | None, out: Path, model_dir: Path | None) -> None:
     """Write predictions in the shared task's format: si `id start end`, tc/flc `id technique start end`."""
+    # As in eval_ptc: torch and scikit-learn only for the commands that run the model.
     from presslens.techniques.evaluate import predict_flc, predict_si, predict_tc
-    from presslens.techniques.ptc import format_si, format_tc, read_article_text, read_tc_template
 
     if task == "tc" and template is None:
         raise click.UsageError("--task tc needs --template (the spans to label)")
@@ -112,15 +123,15 @@ def ptc_predict(task: str, articles: Path, template: Path | None, out: Path, mod
         missing = sorted({r.article_id for r in rows} - files.keys())
         if missing:
             raise click.ClickException(f"{template}: articles not in {articles}: {', '.join(missing[:5])}")
-        by_article: dict[str, list] = {}
+        by_article: dict[str, list[SpanRef]] = {}
         for row in rows:
             by_article.setdefault(row.article_id, []).append(row)
-        labelled = {}
+        labelled: dict[SpanRef, list[TechniqueSpan]] = {}
         for article_id, spans in by_article.items():
             analysis = predictor.read(read_article_text(files[article_id]))
             for row, label in zip(spans, predict_tc(predictor, article_id, analysis, spans), strict=True):
                 labelled.setdefault(row, []).append(label)
-        used: dict[object, int] = {}
+        used: dict[SpanRef, int] = {}
         ordered = []
         for row in rows:  # the template's order, each row once
             ordered.append(labelled[row][used.get(row, 0)])

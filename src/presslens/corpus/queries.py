@@ -19,6 +19,7 @@ from presslens.actors.corpus import DOMINANCE, KINDS, actor_key
 from presslens.errors import PresslensError
 from presslens.store.columns import index_terms
 from presslens.store.store import Store
+from presslens.techniques.explanations import explain
 from presslens.text import rounded_share
 
 ALL_TECHNIQUES = "(all)"
@@ -214,8 +215,6 @@ def find_actor(store: Store, name: str) -> ActorRef:
 
 
 def find_technique(store: Store, name: str) -> str:
-    from presslens.techniques.explanations import explain
-
     wanted = re.sub(r"[\W_]+", " ", name).strip().lower()
     for (technique,) in store.query("SELECT DISTINCT technique FROM techniques ORDER BY 1"):
         try:
@@ -227,9 +226,14 @@ def find_technique(store: Store, name: str) -> str:
     raise QueryError(f"no technique '{name}' in the store (see `presslens query techniques`)")
 
 
-def _where(store: Store, filters: Filters, doc: str = "d") -> tuple[str, list[Any]]:
-    """SQL conditions (joined with AND) and their parameters for the filters."""
-    conditions, parameters = ["TRUE"], []
+# A value bound to a "?" of a filter condition.
+SqlParameter = str | int | date
+
+
+def _where(store: Store, filters: Filters, doc: str = "d") -> tuple[str, list[SqlParameter]]:
+    """SQL conditions (joined with AND) and their parameters for the filters; callers add theirs."""
+    conditions: list[str] = ["TRUE"]
+    parameters: list[SqlParameter] = []
     if filters.outlet:
         conditions.append(f"{doc}.outlet_id = (SELECT id FROM outlets WHERE name = ?)")
         parameters.append(find_outlet(store, filters.outlet))
@@ -253,7 +257,7 @@ def _names_of_keys(store: Store, keys: set[str]) -> dict[str, str]:
         "WHERE k.key IN (SELECT unnest(?::VARCHAR[]))",
         [sorted(keys)],
     )
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
 # Attributions carry their speaker's and targets' actor keys, so these questions read the
@@ -339,7 +343,7 @@ def statements_per_month(
         f"WHERE {condition} AND d.published IS NOT NULL AND {where} GROUP BY 1 ORDER BY 1",
         [keys, *parameters],
     )
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
 def statements_about(
@@ -562,7 +566,7 @@ def co_mentions(
         )
     if filtered:
         counts = dict(
-            store.query(  # type: ignore[arg-type]
+            store.query(
                 f"SELECT da.corpus_actor, count(*) FROM doc_actors da "
                 f"WHERE da.corpus_actor IN ({_placeholders(ids)}) {documents} GROUP BY 1",
                 [*ids, *parameters],
@@ -570,9 +574,7 @@ def co_mentions(
         )
     else:
         counts = dict(
-            store.query(  # type: ignore[arg-type]
-                "SELECT id, documents FROM corpus_actors WHERE id IN (SELECT unnest(?::INTEGER[]))", [ids]
-            )
+            store.query("SELECT id, documents FROM corpus_actors WHERE id IN (SELECT unnest(?::INTEGER[]))", [ids])
         )
     names = store.query(
         "SELECT id, name, kind FROM corpus_actors WHERE id IN (SELECT unnest(?::INTEGER[]))", [list(counts)]
@@ -767,7 +769,8 @@ def list_actors(
 ) -> list[ActorRow]:
     """Corpus actors with their counts, the most documented first: ``limit`` of them from the
     ``offset``-th on (a page); with ``actor_id``, that one only."""
-    conditions, parameters = ["documents >= ?"], [min_documents]
+    conditions: list[str] = ["documents >= ?"]
+    parameters: list[SqlParameter] = [min_documents]
     if actor_id is not None:
         conditions.append("id = ?")
         parameters.append(actor_id)

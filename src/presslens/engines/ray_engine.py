@@ -36,18 +36,17 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from presslens.engines.local import IngestAborted, IngestReport, IngestSettings, Outcome
+from presslens.actors.corpus import Aliases
+from presslens.engines.local import IngestAborted, IngestReport, IngestSettings, Outcome, analyse_chunk, init_worker
 from presslens.errors import InputError, PresslensError
 from presslens.ingest import RawInput
 from presslens.ingest.readers import ReadContext, expand_paths, read_inputs, total_bytes
 from presslens.stages import build_stages
 from presslens.store import parts
-
-if TYPE_CHECKING:
-    from presslens.actors.corpus import Aliases
-    from presslens.store.store import Store
+from presslens.store.rows import document_rows, empty_rows, extend_rows, failure_rows
+from presslens.store.store import Store
 
 # Documents per part: large enough that a corpus is not millions of small files, small
 # enough that a retried batch costs little.
@@ -203,8 +202,6 @@ class PartWriter:
     def __init__(self, settings: IngestSettings, known: list[Any], folder: str, run: str) -> None:
         import ray
 
-        from presslens.engines.local import init_worker
-
         self.folder = folder
         self.settings = settings
         self.run = run
@@ -215,9 +212,6 @@ class PartWriter:
 
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
-
-        from presslens.engines.local import analyse_chunk
-        from presslens.store.rows import document_rows, empty_rows, extend_rows, failure_rows
 
         records = batch.to_pylist()
         name = part_name(self.run, [r["source"] for r in records])
@@ -332,13 +326,16 @@ def ingest_ray(
     (exactly one of the two)."""
     settings = settings or IngestSettings()
     ray_settings = ray_settings or RaySettings()
-    if (store is None) == (out is None):
+    if store is not None and out is None:
+        folder = default_parts_folder(store.path)
+    elif out is not None and store is None:
+        folder = Path(out)
+    else:
         raise RayEngineError("give a store or an output folder (--out), not both")
     build_stages(settings.stages)  # a bad stage name fails before any work
     files = expand_paths(paths, settings.fmt)
     if "-" in files:
         raise RayEngineError("standard input is read by the local engine only (--engine local)")
-    folder = Path(out) if out is not None else default_parts_folder(store.path)  # type: ignore[union-attr]
     report = IngestReport(total_bytes=total_bytes(files))
     if on_start:
         on_start(report)

@@ -31,6 +31,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from presslens.errors import InputError
+from presslens.ingest import IngestOptions, RawInput, to_document
+
 Shingle = tuple[str, ...]
 Extractor = Callable[[str, str], str]
 """An extractor takes (html, url) and returns the article text ('' when it finds none)."""
@@ -182,9 +185,6 @@ def evaluate_extraction(data_dir: Path, extractor: Extractor) -> ExtractionRepor
 def presslens_extractor(html: str, url: str) -> str:
     """The text presslens stores for a page: HTML extraction, then debris cleaning.
     Language is not enforced, so non-English pages are scored too; '' when nothing is found."""
-    from presslens.errors import InputError
-    from presslens.ingest import IngestOptions, RawInput, to_document
-
     raw = RawInput(source=url or "page.html", text=html, is_html=True, metadata={"url": url} if url else {})
     try:
         return to_document(raw, IngestOptions(english_only=False)).text

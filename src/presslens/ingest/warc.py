@@ -58,7 +58,7 @@ def iter_warc(path: str, max_bytes: int) -> Iterator[RawInput | InputError]:
     """The HTML pages of a WARC file as inputs (URL, outlet, crawl date and the bytes of the
     file each takes); a broken file ends with an InputError naming it."""
     # warcio only when a WARC is read: `presslens analyze` of text files does without it.
-    from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
+    from warcio.archiveiterator import ArchiveIterator
 
     refused = _not_a_warc(path)
     if refused is not None:

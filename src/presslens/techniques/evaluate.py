@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from presslens.techniques.predictor import ArticleAnalysis, Decoding, TechniquePredictor
+from presslens.techniques.features import SpanContext
+from presslens.techniques.predictor import ArticleAnalysis, Decoding, EncoderTechniqueNetwork
 from presslens.techniques.ptc import Article, SpanRef, TechniqueSpan, gold_spans
 from presslens.techniques.scorer import FlcScore, Score, TcScore, score_flc, score_si, score_tc
 
@@ -20,12 +21,12 @@ class PtcScores:
     flc: FlcScore
 
 
-def predict_si(predictor: TechniquePredictor, article_id: str, analysis: ArticleAnalysis) -> list[SpanRef]:
+def predict_si(predictor: EncoderTechniqueNetwork, article_id: str, analysis: ArticleAnalysis) -> list[SpanRef]:
     return [SpanRef(article_id, s, e) for s, e, _ in predictor.spans(analysis)]
 
 
 def predict_flc(
-    predictor: TechniquePredictor, article_id: str, analysis: ArticleAnalysis, decoding: Decoding | None = None
+    predictor: EncoderTechniqueNetwork, article_id: str, analysis: ArticleAnalysis, decoding: Decoding | None = None
 ) -> list[TechniqueSpan]:
     """Spans found, each named by its most likely technique (and a second, when likely too)."""
     decoding = decoding or predictor.decoding
@@ -41,7 +42,7 @@ def predict_flc(
 
 
 def predict_tc(
-    predictor: TechniquePredictor, article_id: str, analysis: ArticleAnalysis, template: Sequence[SpanRef]
+    predictor: EncoderTechniqueNetwork, article_id: str, analysis: ArticleAnalysis, template: Sequence[SpanRef]
 ) -> list[TechniqueSpan]:
     """One technique per template row. A span listed k times gets its k likeliest techniques,
     since PTC lists a span once per technique it uses."""
@@ -60,7 +61,7 @@ def predict_tc(
 
 
 def evaluate(
-    predictor: TechniquePredictor,
+    predictor: EncoderTechniqueNetwork,
     articles: Iterable[Article],
     analyses: dict[str, ArticleAnalysis] | None = None,
 ) -> PtcScores:
@@ -78,7 +79,7 @@ def evaluate(
 
 
 def tune_decoding(
-    predictor: TechniquePredictor, articles: list[Article], analyses: dict[str, ArticleAnalysis]
+    predictor: EncoderTechniqueNetwork, articles: list[Article], analyses: dict[str, ArticleAnalysis]
 ) -> tuple[Decoding, dict[str, float]]:
     """Choose threshold, gap and minimum length for SI F1, and the blend for TC accuracy,
     on the given (dev) articles."""
@@ -89,17 +90,17 @@ def tune_decoding(
         for max_gap in (0, 1, 2, 4):
             for min_chars in (2, 6, 12):
                 decoding = replace(predictor.decoding, threshold=float(threshold), max_gap=max_gap, min_chars=min_chars)
-                spans = [SpanRef(a.id, s, e) for a in articles for s, e, _ in predictor.spans(analyses[a.id], decoding)]
-                f1 = score_si(spans, gold, ids).f1
+                found = [SpanRef(a.id, s, e) for a in articles for s, e, _ in predictor.spans(analyses[a.id], decoding)]
+                f1 = score_si(found, gold, ids).f1
                 if f1 > best[0]:
                     best = (f1, decoding)
     si_f1, decoding = best
     # The blend of the span head and the linear classifier, for TC accuracy.
     head, linear = [], []
     for a in articles:
-        spans = [(s.start, s.end) for s in a.spans]
-        head.append(predictor.head_probabilities(analyses[a.id], spans))
-        linear.append(predictor.classifier.predict_proba([_context(a.text, s, e) for s, e in spans]))
+        ranges = [(s.start, s.end) for s in a.spans]
+        head.append(predictor.head_probabilities(analyses[a.id], ranges))
+        linear.append(predictor.classifier.predict_proba([SpanContext(a.text, s, e) for s, e in ranges]))
     labels = np.array([predictor.techniques.index(s.technique) for a in articles for s in a.spans])
     head_all, linear_all = np.concatenate(head), np.concatenate(linear)
     scores = {}
@@ -112,15 +113,9 @@ def tune_decoding(
     flc_best = (-1.0, decoding.second_label)
     for second in (1.0, 0.5, 0.4, 0.3, 0.25):
         trial = replace(decoding, second_label=second)
-        spans = [t for a in articles for t in predict_flc(predictor, a.id, analyses[a.id], trial)]
-        f1 = score_flc(spans, gold, ids).overall.f1
+        named = [t for a in articles for t in predict_flc(predictor, a.id, analyses[a.id], trial)]
+        f1 = score_flc(named, gold, ids).overall.f1
         if f1 > flc_best[0]:
             flc_best = (f1, second)
     decoding = replace(decoding, second_label=flc_best[1])
     return decoding, {"dev_si_f1": si_f1, "dev_tc_accuracy": scores[blend], "dev_flc_f1": flc_best[0]}
-
-
-def _context(text: str, start: int, end: int):  # type: ignore[no-untyped-def]
-    from presslens.techniques.features import SpanContext
-
-    return SpanContext(text, start, end)

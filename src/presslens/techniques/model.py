@@ -16,7 +16,7 @@ from presslens.errors import ModelError
 from presslens.models.loader import TECHNIQUES, load_model
 
 if TYPE_CHECKING:
-    from presslens.techniques.predictor import TechniquePredictor as EncoderNetwork
+    from presslens.techniques.predictor import EncoderTechniqueNetwork
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "techniques"
 MODEL_DIR_ENV = "PRESSLENS_TECHNIQUE_MODEL"
@@ -58,7 +58,7 @@ class EncoderTechniquePredictor:
     ``presslens.techniques.predictor``). A span takes its best technique, and its second
     one too when that is above the model's ``second_label`` probability."""
 
-    def __init__(self, network: EncoderNetwork) -> None:
+    def __init__(self, network: EncoderTechniqueNetwork) -> None:
         self.network = network
 
     @classmethod
@@ -68,13 +68,13 @@ class EncoderTechniquePredictor:
         # torch and transformers only here: importing the stage must stay cheap.
         import torch
 
-        from presslens.techniques.predictor import CONFIG_FILE, TechniquePredictor
+        from presslens.techniques.predictor import CONFIG_FILE, EncoderTechniqueNetwork
 
         if not (folder / CONFIG_FILE).exists():
             raise ModelError(f"no technique model in {folder}: train one with `presslens train techniques`")
         # The pipeline runs one document at a time per process; more threads than cores only thrash.
         torch.set_num_threads(max(1, min(torch.get_num_threads(), os.cpu_count() or 1)))
-        return cls(TechniquePredictor.load(folder, quantise=quantise))
+        return cls(EncoderTechniqueNetwork.load(folder, quantise=quantise))
 
     @property
     def threshold(self) -> float:
@@ -113,7 +113,7 @@ def load_technique_predictor(
     return cast(TechniquePredictor, load_model(TECHNIQUES, name, folder=model_dir(folder), quantise=quantise))
 
 
-def load_predictor(folder: Path | None = None, quantise: bool = True) -> EncoderNetwork:
+def load_predictor(folder: Path | None = None, quantise: bool = True) -> EncoderTechniqueNetwork:
     """The shipped model's network itself, loaded once per process (the same load as
     ``load_technique_predictor``): the PTC commands read its piece probabilities and spans."""
     model = cast(

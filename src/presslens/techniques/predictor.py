@@ -25,6 +25,7 @@ from presslens.techniques.encoder import (
     best_window,
     encode,
     load_tokenizer,
+    special_token_id,
 )
 from presslens.techniques.features import SpanClassifier, SpanContext
 
@@ -59,7 +60,11 @@ class ArticleAnalysis:
     span_cache: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
 
 
-class TechniquePredictor:
+class EncoderTechniqueNetwork:
+    """The shipped technique network: the fine-tuned encoder with its piece and span heads, the
+    linear span classifier and the tuned decoding. ``presslens.techniques.model.EncoderTechniquePredictor``
+    wraps it as the stage's ``TechniquePredictor``; training and the PTC commands use it directly."""
+
     def __init__(
         self,
         model: TechniqueEncoder,
@@ -67,19 +72,24 @@ class TechniquePredictor:
         classifier: SpanClassifier,
         techniques: list[str],
         decoding: Decoding,
+        special_ids: tuple[int, int] | None = None,
     ) -> None:
+        """``special_ids``: the (start, end) ids put around a window; by default the
+        tokenizer's [CLS] and [SEP] (other bases use others, see ``presslens.encoder.bases``)."""
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.classifier = classifier
         self.techniques = techniques
         self.decoding = decoding
-        self.cls_id = tokenizer.token_to_id("[CLS]")
-        self.sep_id = tokenizer.token_to_id("[SEP]")
+        self.cls_id, self.sep_id = special_ids or (
+            special_token_id(tokenizer, "[CLS]"),
+            special_token_id(tokenizer, "[SEP]"),
+        )
 
     # -- loading and saving -------------------------------------------------------------
 
     @classmethod
-    def load(cls, folder: Path, quantise: bool = True) -> TechniquePredictor:
+    def load(cls, folder: Path, quantise: bool = True) -> EncoderTechniqueNetwork:
         from transformers import AutoConfig, AutoModel
 
         config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))

@@ -32,7 +32,7 @@ class TechniqueStage:
         predictor = load_technique_predictor(self.model, self.model_dir)
         findings = [
             TechniqueFinding(
-                **document.span(found.start, found.end),  # type: ignore[arg-type]
+                **document.span(found.start, found.end),
                 technique=found.technique,
                 label=explain(found.technique).label,
                 confidence=round(found.confidence, 4),

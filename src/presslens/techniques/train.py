@@ -8,18 +8,23 @@ dev, then score once on the held-out articles and write the model and its card.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import math
 import random
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
+from presslens.scoring import Score
+from presslens.techniques.card import ScoreSummary, TrainingMetrics, write_model_card
 from presslens.techniques.encoder import (
     WINDOW,
     EncodedArticle,
@@ -27,8 +32,16 @@ from presslens.techniques.encoder import (
     base_model_path,
     encode,
     load_tokenizer,
+    special_token_id,
 )
-from presslens.techniques.ptc import TECHNIQUES, Article, load_ptc, split_ids
+from presslens.techniques.evaluate import evaluate, tune_decoding
+from presslens.techniques.features import SpanClassifier, SpanContext
+from presslens.techniques.predictor import Decoding, EncoderTechniqueNetwork
+from presslens.techniques.ptc import TECHNIQUES, Article, SpanRef, gold_spans, load_ptc, split_ids
+from presslens.techniques.scorer import score_si
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 log = logging.getLogger("presslens.train")
 
@@ -111,12 +124,12 @@ def train_encoder(
     config: TrainConfig,
     cls_id: int,
     sep_id: int,
-    on_epoch: callable | None = None,  # type: ignore[valid-type]
+    on_epoch: Callable[[int, TechniqueEncoder], None] | None = None,
 ) -> TechniqueEncoder:
     seed_everything(config.seed)
     model = TechniqueEncoder.from_folder(base_model_path(), len(TECHNIQUES), token_outputs=1 + len(TECHNIQUES))
     # The word embeddings stay as pre-trained: half the parameters, little to gain on 250 articles.
-    model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    model.encoder.get_parameter("embeddings.word_embeddings.weight").requires_grad_(False)
     rng = random.Random(config.seed)
 
     def epoch_windows() -> list[Window]:
@@ -191,23 +204,26 @@ def load_split(data: Path, limit: int = 0) -> tuple[list[Article], list[Article]
     return train, dev, heldout
 
 
-def tokenizer_and_ids() -> tuple[object, int, int]:
+def tokenizer_and_ids() -> tuple[Tokenizer, int, int]:
     tokenizer = load_tokenizer(base_model_path())
-    return tokenizer, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    return tokenizer, special_token_id(tokenizer, "[CLS]"), special_token_id(tokenizer, "[SEP]")
 
 
-def encode_all(tokenizer: object, articles: list[Article]) -> list[tuple[Article, EncodedArticle]]:
-    return [(a, encode(tokenizer, a.text)) for a in articles]  # type: ignore[arg-type]
+def encode_all(tokenizer: Tokenizer, articles: list[Article]) -> list[tuple[Article, EncodedArticle]]:
+    return [(a, encode(tokenizer, a.text)) for a in articles]
 
 
-def run_training(data: Path, out: Path, config: TrainConfig) -> dict[str, object]:
+@dataclass
+class _BestEpoch:
+    """The epoch kept so far: its quick dev score and the model's weights after it."""
+
+    score: float = -1.0
+    epoch: int = -1
+    state: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def run_training(data: Path, out: Path, config: TrainConfig) -> TrainingMetrics:
     """The whole recipe; returns the metrics written to the model card."""
-    import copy
-
-    from presslens.techniques.evaluate import evaluate, tune_decoding
-    from presslens.techniques.features import SpanClassifier, SpanContext
-    from presslens.techniques.predictor import Decoding, TechniquePredictor
-
     started = time.time()
     torch.set_num_threads(config.threads)
     seed_everything(config.seed)
@@ -223,47 +239,45 @@ def run_training(data: Path, out: Path, config: TrainConfig) -> dict[str, object
     classifier = SpanClassifier(TECHNIQUES).fit(*contexts(train))
     log.info("span classifier fitted (%.0f s)", time.time() - started)
 
-    best: dict[str, object] = {"score": -1.0, "state": None, "epoch": -1}
+    best = _BestEpoch()
 
     def on_epoch(epoch: int, model: TechniqueEncoder) -> None:
         # A quick look at dev (a few thresholds, an even blend) to keep the best epoch; the
         # full search over decodings runs once, on the epoch kept.
         model.eval()
-        predictor = TechniquePredictor(model, tokenizer, classifier, list(TECHNIQUES), Decoding())  # type: ignore[arg-type]
+        predictor = EncoderTechniqueNetwork(model, tokenizer, classifier, list(TECHNIQUES), Decoding())
         scores = quick_dev_scores(predictor, dev)
         log.info("epoch %d dev %s (%.0f s)", epoch + 1, scores, time.time() - started)
-        if scores["si_f1"] + scores["tc_accuracy"] > best["score"]:  # type: ignore[operator]
-            best.update(score=scores["si_f1"] + scores["tc_accuracy"], state=copy.deepcopy(model.state_dict()))
-            best["epoch"] = epoch + 1
+        if scores["si_f1"] + scores["tc_accuracy"] > best.score:
+            best.score = scores["si_f1"] + scores["tc_accuracy"]
+            best.state = copy.deepcopy(model.state_dict())
+            best.epoch = epoch + 1
 
     model = train_encoder(encoded_train, config, cls_id, sep_id, on_epoch=on_epoch)
-    model.load_state_dict(best["state"])  # type: ignore[arg-type]
+    model.load_state_dict(best.state)
     model.eval()
-    tuner = TechniquePredictor(model, tokenizer, classifier, list(TECHNIQUES), Decoding())  # type: ignore[arg-type]
+    tuner = EncoderTechniqueNetwork(model, tokenizer, classifier, list(TECHNIQUES), Decoding())
     decoding, dev_scores = tune_decoding(tuner, dev, {a.id: tuner.read(a.text) for a in dev})
-    best.update(decoding=decoding, dev=dev_scores)
     log.info("decoding chosen on dev: %s %s (%.0f s)", decoding, dev_scores, time.time() - started)
     # The linear classifier sees the dev spans too, now that its blend weight is chosen.
     classifier = SpanClassifier(TECHNIQUES).fit(*contexts(train + dev))
-    predictor = TechniquePredictor(model, tokenizer, classifier, list(TECHNIQUES), best["decoding"])  # type: ignore[arg-type]
+    predictor = EncoderTechniqueNetwork(model, tokenizer, classifier, list(TECHNIQUES), decoding)
     out.mkdir(parents=True, exist_ok=True)
     scores = evaluate(predictor, heldout)
-    metrics: dict[str, object] = {
+    metrics: TrainingMetrics = {
         "heldout_articles": len(heldout),
         "heldout_si": _score_dict(scores.si),
         "heldout_tc_micro_f1": scores.tc.micro.f1,
         "heldout_flc": _score_dict(scores.flc.overall),
         "heldout_flc_per_technique": {k: _score_dict(v) for k, v in scores.flc.per_technique.items()},
-        "best_epoch": best["epoch"],
-        "dev": best["dev"],
+        "best_epoch": best.epoch,
+        "dev": dev_scores,
         "train_articles": len(train),
         "dev_articles": len(dev),
         "train_minutes": round((time.time() - started) / 60, 1),
         "config": config.__dict__,
     }
     predictor.save(out, base_model_path(), {"metrics": metrics})
-    from presslens.techniques.card import write_model_card
-
     write_model_card(out, metrics, predictor.decoding)
     log.info(
         "held-out: SI F1 %.3f, TC micro-F1 %.3f, FLC F1 %.3f", scores.si.f1, scores.tc.micro.f1, scores.flc.overall.f1
@@ -271,32 +285,23 @@ def run_training(data: Path, out: Path, config: TrainConfig) -> dict[str, object
     return metrics
 
 
-def quick_dev_scores(predictor: object, dev: list[Article]) -> dict[str, float]:
-    from dataclasses import replace
-
-    from presslens.techniques.ptc import SpanRef, gold_spans
-    from presslens.techniques.scorer import score_si
-
-    analyses = {a.id: predictor.read(a.text) for a in dev}  # type: ignore[attr-defined]
+def quick_dev_scores(predictor: EncoderTechniqueNetwork, dev: list[Article]) -> dict[str, float]:
+    analyses = {a.id: predictor.read(a.text) for a in dev}
     gold = gold_spans(dev)
     ids = {a.id for a in dev}
     si = 0.0
     for threshold in (0.3, 0.4, 0.5):
-        decoding = replace(predictor.decoding, threshold=threshold, max_gap=2)  # type: ignore[attr-defined]
-        spans = [SpanRef(a.id, s, e) for a in dev for s, e, _ in predictor.spans(analyses[a.id], decoding)]  # type: ignore[attr-defined]
+        decoding = replace(predictor.decoding, threshold=threshold, max_gap=2)
+        spans = [SpanRef(a.id, s, e) for a in dev for s, e, _ in predictor.spans(analyses[a.id], decoding)]
         si = max(si, score_si(spans, gold, ids).f1)
     correct = total = 0
     for a in dev:
-        probabilities = predictor.classify(analyses[a.id], [(s.start, s.end) for s in a.spans])  # type: ignore[attr-defined]
+        probabilities = predictor.classify(analyses[a.id], [(s.start, s.end) for s in a.spans])
         labels = [TECHNIQUES.index(s.technique) for s in a.spans]
         correct += int((probabilities.argmax(1) == np.array(labels)).sum()) if labels else 0
         total += len(labels)
     return {"si_f1": round(si, 4), "tc_accuracy": round(correct / max(total, 1), 4)}
 
 
-def _score_dict(score: object) -> dict[str, float]:
-    return {
-        "precision": round(score.precision, 4),  # type: ignore[attr-defined]
-        "recall": round(score.recall, 4),  # type: ignore[attr-defined]
-        "f1": round(score.f1, 4),  # type: ignore[attr-defined]
-    }
+def _score_dict(score: Score) -> ScoreSummary:
+    return {"precision": round(score.precision, 4), "recall": round(score.recall, 4), "f1": round(score.f1, 4)}
