@@ -188,8 +188,16 @@ class _TimedStage:
     def __init__(self, stage: Any, timer: _Timer) -> None:
         self.name, self._stage, self._timer = stage.name, stage, timer
 
-    def __call__(self, document: Any, parsed: Any) -> None:
-        self._timer.wrap(self._stage, self.name)(document, parsed)
+    def __call__(self, analysis: Any) -> None:
+        self._timer.wrap(self._stage, self.name)(analysis)
+
+    def pipe(self, analyses: Any) -> None:
+        # A stage that runs over a batch at once (the encoder) is timed over the batch.
+        if hasattr(self._stage, "pipe"):
+            self._timer.wrap(self._stage.pipe, self.name)(analyses)
+        else:
+            for analysis in analyses:
+                self(analysis)
 
 
 def child_spacy(spec: dict[str, Any], corpus: dict[str, Any]) -> dict[str, Any]:

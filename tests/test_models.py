@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import spacy
 from spacy.tokens import Doc
 
 from presslens.attribution import extract
@@ -15,6 +16,8 @@ from presslens.attribution.extract import load_extractor
 from presslens.attribution.stage import AttributionStage, load_tagger
 from presslens.attribution.types import FoundAttribution
 from presslens.document import Document
+from presslens.encoder.analysis import Analysis
+from presslens.encoder.stage import load_encoder
 from presslens.errors import ModelError
 from presslens.models import loader
 from presslens.models.loader import (
@@ -189,30 +192,41 @@ def fakes() -> Iterator[None]:
     registry.unregister(ATTRIBUTION, "fixed")
 
 
+def _analysis(text: str) -> Analysis:
+    """A document to hand a stage directly (a blank spaCy parse: the technique stage reads none)."""
+    return Analysis(Document.from_text(text), spacy.blank("en")(text))
+
+
 def test_a_registered_technique_model_is_used_by_its_stage(fakes: None) -> None:
-    document = Document.from_text("They are traitors, all of them.")
-    TechniqueStage(model="fake")(document)
+    analysis = _analysis("They are traitors, all of them.")
+    document = analysis.document
+    TechniqueStage(model="fake")(analysis)
     assert [(f.text, f.technique, f.confidence, f.span_probability) for f in document.techniques] == [
         ("traitors", "Name_Calling,Labeling", 0.4062, 0.8123)
     ]
     assert document.technique_summary is not None and document.technique_summary.threshold == 0.25
     # A threshold given to the stage reaches the model and the summary; the model loads once.
-    again = Document.from_text("No traitors here.")
-    TechniqueStage(threshold=0.6, model="fake")(again)
+    again_analysis = _analysis("No traitors here.")
+    again = again_analysis.document
+    TechniqueStage(threshold=0.6, model="fake")(again_analysis)
     assert again.technique_summary is not None and again.technique_summary.threshold == 0.6
     assert FakeTechniques.made == 1
     assert load_model(TECHNIQUES, "fake", folder=technique_model.model_dir(), quantise=True).thresholds == [None, 0.6]
     # Named in the stage options, as the engines build stages.
-    (stage,) = build_stages(["techniques"], StageOptions(technique_model="fake"))
-    named = Document.from_text("traitors")
+    encoder, stage = build_stages(["encoder", "techniques"], StageOptions(technique_model="fake"))
+    named = _analysis("traitors")
     assert isinstance(stage, TechniqueStage)
+    encoder(named)
+    # A technique model that reads no shared states has no encoder: the encoder stage leaves none.
+    assert named.encoding is None and load_encoder(technique_model="fake") is None
     stage(named)
-    assert [f.text for f in named.techniques] == ["traitors"]
+    assert [f.text for f in named.document.techniques] == ["traitors"]
 
 
 def test_a_default_model_is_used_by_the_default_stages(fakes: None) -> None:
     register_model(TECHNIQUES, "fake", FakeTechniques, default=True)
-    document = Pipeline(stages=build_stages(["techniques"]), spacy_name="sm")(Document.from_text("Such traitors."))
+    stages = build_stages(["encoder", "techniques"])
+    document = Pipeline(stages=stages, spacy_name="sm")(Document.from_text("Such traitors."))
     assert [f.text for f in document.techniques] == ["traitors"]
 
 

@@ -10,6 +10,8 @@ import pytest
 from presslens.actors.stage import ActorStage
 from presslens.attribution.stage import AttributionStage
 from presslens.document import Document, TechniqueSummary
+from presslens.encoder.analysis import Analysis
+from presslens.encoder.stage import EncoderStage
 from presslens.engines.local import IngestSettings
 from presslens.errors import InputError, PresslensError
 from presslens.pipeline import Pipeline
@@ -33,8 +35,8 @@ from .test_cli import presslens
 class ExplodingStage:
     name = "explodes"
 
-    def __call__(self, document: Document, parsed: object) -> None:
-        if "boom" in document.text:
+    def __call__(self, analysis: Analysis) -> None:
+        if "boom" in analysis.document.text:
             raise RuntimeError("stage failed")
 
 
@@ -54,7 +56,12 @@ def test_failures_do_not_sink_the_batch() -> None:
 
 def test_stage_names() -> None:
     assert Pipeline(stages=[ActorStage()], spacy_name="sm").stage_names == ["nlp", "actors"]
-    assert IngestSettings(stages=("actors", "techniques")).stage_names == ["nlp", "actors", "techniques"]
+    assert IngestSettings(stages=("encoder", "actors", "techniques")).stage_names == [
+        "nlp",
+        "encoder",
+        "actors",
+        "techniques",
+    ]
     assert IngestSettings().stage_names == ["nlp", *ANALYSIS_STAGES]
 
 
@@ -62,45 +69,59 @@ def test_stage_names() -> None:
 
 
 def test_registry_gives_the_order_and_the_requirements() -> None:
-    assert STAGE_NAMES == ("nlp", "actors", "attribution", "techniques")
-    assert ANALYSIS_STAGES == ("actors", "attribution", "techniques")
+    assert STAGE_NAMES == ("nlp", "encoder", "actors", "attribution", "techniques")
+    assert ANALYSIS_STAGES == ("encoder", "actors", "attribution", "techniques")
     assert stage_spec("nlp").provides == ("parse",) and stage_spec("nlp").build is None
+    assert stage_spec("encoder").requires == () and stage_spec("encoder").provides == ("encoding",)
     assert stage_spec("actors").requires == ("parse",) and stage_spec("actors").provides == ("actors",)
     assert stage_spec("attribution").requires == ("parse", "actors")
     assert stage_spec("attribution").provides == ("attributions",)
-    assert stage_spec("techniques").requires == () and stage_spec("techniques").provides == ("techniques",)
+    assert stage_spec("techniques").requires == ("encoding",) and stage_spec("techniques").provides == ("techniques",)
     with pytest.raises(PresslensError, match="unknown stage: spelling"):
         stage_spec("spelling")
 
 
 def test_build_stages_in_pipeline_order_with_options() -> None:
-    stages = build_stages(["techniques", "actors"], StageOptions(technique_threshold=0.3, technique_model="x"))
-    assert [type(s) for s in stages] == [ActorStage, TechniqueStage]
-    technique = stages[1]
+    stages = build_stages(
+        ["techniques", "actors", "encoder"], StageOptions(technique_threshold=0.3, technique_model="x")
+    )
+    assert [type(s) for s in stages] == [EncoderStage, ActorStage, TechniqueStage]
+    encoder, technique = stages[0], stages[2]
     assert isinstance(technique, TechniqueStage) and technique.threshold == 0.3 and technique.model == "x"
+    # The encoder is the technique model's own by default, or the one named.
+    assert isinstance(encoder, EncoderStage) and encoder.model == "techniques"
+    assert encoder.options == {"technique_model": "x"}
+    (named,) = build_stages(["encoder"], StageOptions(technique_model="x", encoder_model="e5"))
+    assert isinstance(named, EncoderStage) and named.model == "e5" and named.options == {}
     assert [s.name for s in default_stages()] == list(ANALYSIS_STAGES)
     assert [s.name for s in Pipeline().stages] == list(ANALYSIS_STAGES)
-    with pytest.raises(PresslensError, match=r"^unknown stage\(s\): spelling \(stages: actors, attribution"):
+    with pytest.raises(PresslensError, match=r"^unknown stage\(s\): spelling \(stages: encoder, actors, attrib"):
         build_stages(["actors", "spelling"])
 
 
 def test_a_required_stage_left_out_is_one_clear_error() -> None:
     message = "the attribution stage needs the actors stage (speakers and targets are actors)"
     with pytest.raises(PresslensError) as built:
-        build_stages(["attribution", "techniques"])
+        build_stages(["encoder", "attribution", "techniques"])
     assert str(built.value) == message
     # The same rule for stages handed to the pipeline, where order matters too.
     with pytest.raises(PresslensError) as handed:
         Pipeline(stages=[AttributionStage(), ActorStage()], spacy_name="sm")
     assert str(handed.value) == message
     check_requirements(["actors", "explodes", "attribution"])  # a caller's own stage requires nothing
+    with pytest.raises(PresslensError) as unencoded:
+        build_stages(["actors", "techniques"])
+    assert str(unencoded.value) == "the techniques stage needs the encoder stage (it reads the encoder's token states)"
 
 
 def test_skipping_a_required_stage_skips_its_dependants() -> None:
     assert without([]) == ANALYSIS_STAGES
-    assert without(["actors"]) == ("techniques",)  # attribution needs actors
+    assert without(["actors"]) == ("encoder", "techniques")  # attribution needs actors
+    # Nothing left reads the encoder's states: the encoder stage goes too.
     assert without(["attribution", "techniques"]) == ("actors",)
     assert without(["techniques"]) == ("actors", "attribution")
+    assert without(["encoder"]) == ("actors", "attribution")  # techniques reads the encoder's states
+    assert without(["actors", "attribution", "techniques"]) == ()
     with pytest.raises(PresslensError, match=r"unknown stage\(s\): nlp"):
         without(["nlp"])  # the parse is never skipped
 
@@ -116,7 +137,9 @@ def test_cli_skip_actors_skips_attribution(tmp_path: Path) -> None:
     with Store(store_path, read_only=True) as store:
         assert store.query("SELECT stages FROM documents") == [(["nlp"],)]
     bad = presslens("ingest", str(article), "--store", str(store_path), "--skip", "nlp")
-    assert bad.returncode == 2 and "unknown stage(s) nlp; stages: actors, attribution, techniques" in bad.stderr
+    assert (
+        bad.returncode == 2 and "unknown stage(s) nlp; stages: encoder, actors, attribution, techniques" in bad.stderr
+    )
 
 
 def test_infer_stages_from_the_layers() -> None:

@@ -48,7 +48,8 @@ import torch
 
 import presslens.techniques.train as train_module
 from presslens.encoder.bases import BASES, base_path, special_ids
-from presslens.techniques.encoder import WINDOW, TechniqueEncoder, encode, load_tokenizer
+from presslens.encoder.windows import WINDOW, encode, load_tokenizer
+from presslens.techniques.encoder import TechniqueEncoder
 from presslens.techniques.evaluate import evaluate
 from presslens.techniques.features import SpanClassifier, SpanContext
 from presslens.techniques.predictor import ArticleAnalysis, Decoding, EncoderTechniqueNetwork

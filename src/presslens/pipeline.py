@@ -1,9 +1,10 @@
-"""One pipeline: ingest → nlp → actors → attribution → techniques.
+"""One pipeline: ingest → nlp → encoder → actors → attribution → techniques.
 
-The spaCy parse is made once per document and handed to every later stage; stages add
-layers to the Document and never change its text. Which stages there are, in what order,
-and what each requires is the stage registry's (``presslens.stages``). The CLI, the service
-and the engines only compose this.
+The spaCy parse and the encoder pass are made once per document and handed to every later
+stage in the document's ``Analysis``; stages add layers to the Document and never change its
+text. Both run over batches of documents (``pipe``, ``analyze_all``). Which stages there are,
+in what order, and what each requires is the stage registry's (``presslens.stages``). The
+CLI, the service and the engines only compose this.
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from presslens.document import Document
+from presslens.encoder.analysis import Analysis
 from presslens.errors import InputError
 from presslens.models.loader import spacy_model
 from presslens.nlp import add_nlp_layers
-from presslens.stages import Stage, check_requirements, default_stages, stage_names
+from presslens.stages import BatchStage, Stage, check_requirements, default_stages, stage_names
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
 
-__all__ = ["Pipeline", "Stage", "default_stages"]
+__all__ = ["Analysis", "BatchStage", "Pipeline", "Stage", "default_stages"]
 
 
 class Pipeline:
@@ -46,14 +48,26 @@ class Pipeline:
     def stage_names(self) -> list[str]:
         return stage_names(stage.name for stage in self.stages)
 
-    def _finish(self, document: Document, parsed: Doc) -> Document:
-        add_nlp_layers(document, parsed)
-        for stage in self.stages:
-            stage(document, parsed)
-        return document
+    def _finish(self, parses: Iterable[tuple[Document, Doc]]) -> list[Document]:
+        """Run the stages over parsed documents: each stage over all of them, in turn (a
+        BatchStage given them together), then free what only the analysis needed."""
+        analyses = [Analysis(document, parsed) for document, parsed in parses]
+        try:
+            for analysis in analyses:
+                add_nlp_layers(analysis.document, analysis.parsed)
+            for stage in self.stages:
+                if isinstance(stage, BatchStage):
+                    stage.pipe(analyses)
+                else:
+                    for analysis in analyses:
+                        stage(analysis)
+        finally:
+            for analysis in analyses:
+                analysis.release()  # the encoder's states: done with this document
+        return [analysis.document for analysis in analyses]
 
     def __call__(self, document: Document) -> Document:
-        return self._finish(document, self.nlp(document.text))
+        return self._finish([(document, self.nlp(document.text))])[0]
 
     def pipe(self, documents: Iterable[Document], batch_size: int = 8) -> Iterator[Document]:
         """Analyse many documents, parsing them in batches (faster than one at a time)."""
@@ -67,8 +81,7 @@ class Pipeline:
             yield from self._run_batch(batch)
 
     def _run_batch(self, batch: list[Document]) -> Iterator[Document]:
-        for document, parsed in zip(batch, self.nlp.pipe(d.text for d in batch), strict=True):
-            yield self._finish(document, parsed)
+        yield from self._finish(zip(batch, self.nlp.pipe(d.text for d in batch), strict=True))
 
     def analyze_all(
         self, items: Iterable[Document | InputError], batch_size: int = 8

@@ -1,40 +1,51 @@
 """The stage registry: every stage of the pipeline, in order, with what it requires and provides.
 
-    ingest → nlp → actors → attribution → techniques
+    ingest → nlp → encoder → actors → attribution → techniques
 
-Like a spaCy component, each stage declares the layers of a Document it ``requires`` and the
-ones it ``provides``: "parse" (sentences and tokens), "actors" (entities and actors),
-"attributions", "techniques". The pipeline, the local and the Ray engines, the store (which
-stages a document went through) and the CLI's ``--skip`` all read this one table, so "the
-attribution stage needs the actors stage" is said here once.
+Like a spaCy component, each stage declares the layers it ``requires`` and the ones it
+``provides``: "parse" (sentences and tokens), "encoding" (the shared encoder pass),
+"actors" (entities and actors), "attributions", "techniques". The pipeline, the local and
+the Ray engines, the store (which stages a document went through) and the CLI's ``--skip``
+all read this one table, so "the attribution stage needs the actors stage" is said here once.
 
 The nlp stage is the spaCy parse, which the Pipeline runs itself (in batches) before the
 others; the stages after it are built by name (``build_stages``) and an ingest may leave them
-out (``without``).
+out (``without``). A stage receives the document's ``Analysis`` (``presslens.encoder``): the
+Document it fills in, its parse and its encoding. The encoding is a layer of the analysis,
+not of the Document (``CONTEXT_LAYERS``): it is kept only while the document is analysed, and
+the encoder stage runs only for a stage that reads it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol, runtime_checkable
 
 from presslens.actors.stage import ActorStage
 from presslens.attribution.stage import AttributionStage
 from presslens.document import Document
+from presslens.encoder.analysis import Analysis
+from presslens.encoder.stage import EncoderStage
 from presslens.errors import PresslensError
+from presslens.models.loader import TECHNIQUE_ENCODER
 from presslens.techniques.stage import TechniqueStage
-
-if TYPE_CHECKING:
-    from spacy.tokens import Doc
 
 
 class Stage(Protocol):
-    """A pipeline component: adds layers to a Document, given its spaCy parse."""
+    """A pipeline component: adds layers to a document's Analysis (its Document, mostly)."""
 
     name: str
 
-    def __call__(self, document: Document, parsed: Doc) -> None: ...
+    def __call__(self, analysis: Analysis) -> None: ...
+
+
+@runtime_checkable
+class BatchStage(Stage, Protocol):
+    """A stage that does better given a batch of documents at once (the encoder stage):
+    the Pipeline calls ``pipe`` with the batch instead of the stage once per document."""
+
+    def pipe(self, analyses: Sequence[Analysis]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -43,12 +54,14 @@ class StageOptions:
 
     technique_threshold: float | None = None
     technique_model: str | None = None  # a technique model's name in the model registry
+    encoder_model: str | None = None  # an encoder's name in the model registry (default: the technique model's)
     attribution_model: str | None = None  # an attribution model's name in the model registry
 
 
 # The layers of a Document that stages provide, and how a Document shows it has each (for
 # documents stored without saying which stages ran).
 PARSE = "parse"
+ENCODING = "encoding"
 ACTORS = "actors"
 ATTRIBUTIONS = "attributions"
 TECHNIQUES = "techniques"
@@ -58,6 +71,9 @@ LAYER_SIGNS: dict[str, Callable[[Document], bool]] = {
     ATTRIBUTIONS: lambda document: bool(document.attributions),
     TECHNIQUES: lambda document: document.technique_summary is not None or bool(document.techniques),
 }
+# Layers of the Analysis, not of the Document: nothing of them is stored, and a stage that
+# provides only such layers is worth running only for a stage that requires them.
+CONTEXT_LAYERS = frozenset([ENCODING])
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,15 @@ class StageSpec:
     def shows_in(self, document: Document) -> bool:
         """Whether ``document`` has a layer this stage provides."""
         return any(LAYER_SIGNS[layer](document) for layer in self.provides if layer in LAYER_SIGNS)
+
+
+def _encoder_stage(options: StageOptions) -> Stage:
+    if options.encoder_model is not None:
+        return EncoderStage(options.encoder_model)
+    # By default the technique model's own encoder: its heads were trained on its states.
+    if options.technique_model is not None:
+        return EncoderStage(TECHNIQUE_ENCODER, technique_model=options.technique_model)
+    return EncoderStage(TECHNIQUE_ENCODER)
 
 
 def _actor_stage(options: StageOptions) -> Stage:
@@ -93,9 +118,8 @@ NLP = "nlp"
 # Every stage, in pipeline order.
 STAGES: tuple[StageSpec, ...] = (
     StageSpec(NLP, provides=(PARSE,)),
-    # The shared encoder pass (issue 13) goes here, after the parse and before the analyses
-    # that read its token states: a StageSpec("encoder", provides=("encoding",), ...), and the
-    # stages that read it add "encoding" to their ``requires``.
+    # One encoder pass per document, whose token states the neural analyses read.
+    StageSpec("encoder", provides=(ENCODING,), build=_encoder_stage),
     StageSpec("actors", provides=(ACTORS,), requires=(PARSE,), build=_actor_stage),
     StageSpec(
         "attribution",
@@ -104,7 +128,13 @@ STAGES: tuple[StageSpec, ...] = (
         build=_attribution_stage,
         because="speakers and targets are actors",
     ),
-    StageSpec("techniques", provides=(TECHNIQUES,), build=_technique_stage),
+    StageSpec(
+        "techniques",
+        provides=(TECHNIQUES,),
+        requires=(ENCODING,),
+        build=_technique_stage,
+        because="it reads the encoder's token states",
+    ),
 )
 STAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in STAGES)
 # The stages after the parse: built by name, and the ones an ingest may leave out (--skip).
@@ -162,8 +192,10 @@ def default_stages(technique_threshold: float | None = None) -> list[Stage]:
 
 
 def without(skipped: Iterable[str]) -> tuple[str, ...]:
-    """The stages after the parse less ``skipped``, and less every stage that requires a
-    layer only a skipped stage provides (skipping actors skips attribution too), in order."""
+    """The stages after the parse less ``skipped``, less every stage that requires a layer
+    only a skipped stage provides (skipping actors skips attribution too), and less every
+    stage that provides only layers of the analysis that no stage left requires (skipping
+    techniques skips the encoder), in order."""
     left_out = set(skipped)
     _refuse_unknown(left_out)
     available = set(_GIVEN) | set(_BY_NAME[NLP].provides)
@@ -173,7 +205,13 @@ def without(skipped: Iterable[str]) -> tuple[str, ...]:
         if name not in left_out and all(layer in available for layer in spec.requires):
             kept.append(name)
             available.update(spec.provides)
-    return tuple(kept)
+    required = {layer for name in kept for layer in _BY_NAME[name].requires}
+
+    def worth_running(name: str) -> bool:
+        provided = set(_BY_NAME[name].provides)
+        return not provided <= CONTEXT_LAYERS or bool(provided & required)
+
+    return tuple(name for name in kept if worth_running(name))
 
 
 def stage_names(names: Iterable[str]) -> list[str]:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from presslens.actors.article import add_actor_layers
-from presslens.document import Document
-
-if TYPE_CHECKING:
-    from spacy.tokens import Doc
+from presslens.encoder.analysis import Analysis
 
 
 class ActorStage:
@@ -16,5 +11,5 @@ class ActorStage:
 
     name = "actors"
 
-    def __call__(self, document: Document, parsed: Doc) -> None:
-        add_actor_layers(document, parsed)
+    def __call__(self, analysis: Analysis) -> None:
+        add_actor_layers(analysis.document, analysis.parsed)

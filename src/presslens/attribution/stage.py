@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from presslens.attribution.extract import model_dir
 from presslens.attribution.resolve import build_attributions
 from presslens.attribution.types import FoundAttribution
-from presslens.document import Document
+from presslens.encoder.analysis import Analysis
 from presslens.models.loader import ATTRIBUTION, load_model
 
 if TYPE_CHECKING:
@@ -48,8 +48,9 @@ class AttributionStage:
         self.model_dir = model_dir
         self.model = model
 
-    def __call__(self, document: Document, parsed: Doc) -> None:
+    def __call__(self, analysis: Analysis) -> None:
         # Loaded on first use, once per process (the loader caches it), so that building a
         # pipeline stays cheap and a missing model shows up as a ModelError of this stage.
         tagger = load_tagger(self.model, self.model_dir)
+        document, parsed = analysis.document, analysis.parsed
         document.attributions = build_attributions(document, parsed, tagger.extract(parsed))

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from presslens.cli.errors import error_line
+from presslens.cli.model_options import model_options
 from presslens.cli.render import print_document
 from presslens.document import Document, json_schema
 from presslens.errors import InputError, PresslensError
@@ -54,13 +55,7 @@ class _Writer:
 @click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Refuse larger inputs.")
 @click.option("--any-language", is_flag=True, help="Analyse text that is not English (with a warning).")
 @click.option("--no-clean", is_flag=True, help="Keep site debris lines (offsets then match the file as read).")
-@click.option("--model", "spacy_name", default=None, help="spaCy pipeline: md (default), sm, or a path.")
-@click.option(
-    "--technique-threshold",
-    type=click.FloatRange(0.01, 0.99),
-    default=None,
-    help="Mark text whose technique probability is above this (default: the model's tuned value).",
-)
+@model_options
 def analyze(
     paths: tuple[str, ...],
     fmt: str,

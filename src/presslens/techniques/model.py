@@ -1,8 +1,12 @@
-"""The technique model: what the technique stage calls (``TechniquePredictor``), the shipped
-model (``EncoderTechniquePredictor``) and where it lives.
+"""The technique model: what the technique stage calls (``TechniquePredictor``, and
+``EncodingReader`` for a model that reads the shared encoder's states), the shipped model
+(``EncoderTechniquePredictor``) and where it lives.
 
 Models load through the one loader (``presslens.models.loader``, kind "techniques"): a new
-technique model is a class with ``threshold`` and ``predict`` and one registry entry.
+technique model is a class with ``threshold`` and ``predict`` and one registry entry. The
+shipped model's encoder is also the pipeline's default shared encoder (kind "encoder",
+``load_technique_encoder``): the encoder stage runs it once per document and the technique
+stage applies only the heads to its states.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
+from presslens.encoder.encoding import Encoder, Encoding
 from presslens.errors import ModelError
 from presslens.models.loader import TECHNIQUES, load_model
 
@@ -20,7 +25,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "techniques"
 MODEL_DIR_ENV = "PRESSLENS_TECHNIQUE_MODEL"
-ENCODER = "encoder"  # the registry name of the shipped model
+SHIPPED = "encoder"  # the registry name of the shipped model
 
 
 def model_dir(folder: Path | None = None) -> Path:
@@ -52,6 +57,23 @@ class TechniquePredictor(Protocol):
         ...
 
 
+@runtime_checkable
+class EncodingReader(Protocol):
+    """A technique model that reads the pipeline's shared encoder pass instead of running an
+    encoder itself (the technique stage then hands it the document's ``Encoding``)."""
+
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder whose states its heads read."""
+        ...
+
+    def predict_encoded(
+        self, text: str, encoding: Encoding, threshold: float | None = None
+    ) -> list[PredictedTechnique]:
+        """``predict`` given ``encoding``, the encoder's pass over ``text``."""
+        ...
+
+
 class EncoderTechniquePredictor:
     """The shipped model: an encoder marks likely word pieces, runs of them become spans, and
     the span head blended with a linear classifier names each span (see
@@ -80,10 +102,20 @@ class EncoderTechniquePredictor:
     def threshold(self) -> float:
         return self.network.decoding.threshold
 
+    @property
+    def encoder(self) -> Encoder:
+        return self.network.encoder
+
     def predict(self, text: str, threshold: float | None = None) -> list[PredictedTechnique]:
+        """The techniques in ``text``, read on its own (its own encoder pass)."""
+        return self.predict_encoded(text, self.network.encoder.encode([text])[0], threshold)
+
+    def predict_encoded(
+        self, text: str, encoding: Encoding, threshold: float | None = None
+    ) -> list[PredictedTechnique]:
         network = self.network
         decoding = network.decoding if threshold is None else replace(network.decoding, threshold=threshold)
-        analysis = network.read(text)
+        analysis = network.analyse(text, encoding)
         spans = network.spans(analysis, decoding)
         probabilities = network.classify(analysis, [(s, e) for s, e, _ in spans], blend=decoding.blend)
         predicted: list[PredictedTechnique] = []
@@ -117,6 +149,16 @@ def load_predictor(folder: Path | None = None, quantise: bool = True) -> Encoder
     """The shipped model's network itself, loaded once per process (the same load as
     ``load_technique_predictor``): the PTC commands read its piece probabilities and spans."""
     model = cast(
-        EncoderTechniquePredictor, load_model(TECHNIQUES, ENCODER, folder=model_dir(folder), quantise=quantise)
+        EncoderTechniquePredictor, load_model(TECHNIQUES, SHIPPED, folder=model_dir(folder), quantise=quantise)
     )
     return model.network
+
+
+def load_technique_encoder(
+    technique_model: str | None = None, folder: Path | None = None, quantise: bool = True
+) -> Encoder | None:
+    """The encoder of the technique model ``technique_model`` (default: the registry's
+    default), loaded with it (``load_technique_predictor``); the loader's default encoder
+    (kind "encoder"). None for a technique model that reads no shared states."""
+    predictor = load_technique_predictor(technique_model, folder, quantise)
+    return predictor.encoder if isinstance(predictor, EncodingReader) else None

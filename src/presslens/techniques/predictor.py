@@ -1,9 +1,10 @@
 """Inference with the technique model: spans, their techniques and confidences.
 
-One encoder pass per article gives every word piece a probability of lying inside a
-technique span; runs of likely pieces, widened to whole words and joined across small gaps,
-become spans. Each span is then named by the blend of the span head and the linear span
-classifier.
+The encoder body's pass over an article (the pipeline's shared encoder pass, or
+``EncoderTechniqueNetwork.read`` for one text) gives its word pieces and hidden states; the
+token head gives every piece a probability of lying inside a technique span; runs of likely
+pieces, widened to whole words and joined across small gaps, become spans. Each span is then
+named by the blend of the span head and the linear span classifier.
 """
 
 from __future__ import annotations
@@ -18,15 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from presslens.techniques.encoder import (
-    EncodedArticle,
-    TechniqueEncoder,
-    batch_windows,
-    best_window,
-    encode,
-    load_tokenizer,
-    special_token_id,
-)
+from presslens.encoder.encoding import Encoding
+from presslens.encoder.transformer import WindowEncoder
+from presslens.encoder.windows import EncodedArticle, best_window, load_tokenizer, special_token_id
+from presslens.techniques.encoder import TechniqueEncoder
 from presslens.techniques.features import SpanClassifier, SpanContext
 
 if TYPE_CHECKING:
@@ -73,9 +69,11 @@ class EncoderTechniqueNetwork:
         techniques: list[str],
         decoding: Decoding,
         special_ids: tuple[int, int] | None = None,
+        name: str = "technique encoder",
     ) -> None:
         """``special_ids``: the (start, end) ids put around a window; by default the
-        tokenizer's [CLS] and [SEP] (other bases use others, see ``presslens.encoder.bases``)."""
+        tokenizer's [CLS] and [SEP] (other bases use others, see ``presslens.encoder.bases``).
+        ``name``: the name of its encoder (``WindowEncoder.name``), which says which weights."""
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.classifier = classifier
@@ -85,6 +83,9 @@ class EncoderTechniqueNetwork:
             special_token_id(tokenizer, "[CLS]"),
             special_token_id(tokenizer, "[SEP]"),
         )
+        # The body, read over windows: the encoder of the pipeline's shared pass (the same
+        # module, so its weights are loaded once).
+        self.encoder = WindowEncoder(model.encoder, tokenizer, (self.cls_id, self.sep_id), name)
 
     # -- loading and saving -------------------------------------------------------------
 
@@ -111,7 +112,8 @@ class EncoderTechniqueNetwork:
         with open(folder / CLASSIFIER_FILE, "rb") as file:
             classifier = pickle.load(file)  # our own artefact, written by train
         tokenizer = load_tokenizer(folder / "encoder")
-        return cls(model, tokenizer, classifier, config["techniques"], Decoding(**config["decoding"]))
+        name = f"technique model {folder} ({'int8' if quantise else 'float32'})"
+        return cls(model, tokenizer, classifier, config["techniques"], Decoding(**config["decoding"]), name=name)
 
     def save(self, folder: Path, base_folder: Path, extra: dict[str, object]) -> None:
         import shutil
@@ -136,16 +138,17 @@ class EncoderTechniqueNetwork:
 
     # -- inference ----------------------------------------------------------------------
 
-    @torch.inference_mode()
     def read(self, text: str) -> ArticleAnalysis:
-        encoded = encode(self.tokenizer, text)
+        """The article ``text`` read on its own: its encoder pass, then the token head."""
+        return self.analyse(text, self.encoder.encode([text])[0])
+
+    @torch.inference_mode()
+    def analyse(self, text: str, encoding: Encoding) -> ArticleAnalysis:
+        """The token head over ``encoding``, the encoder's pass over ``text``: each piece's
+        probability of lying inside a technique span."""
+        encoded, hidden, ranges = encoding.pieces, encoding.hidden, encoding.windows
         if len(encoded.ids) == 0:
-            return ArticleAnalysis(text, encoded, np.zeros(0), torch.zeros((0, 0, 0)), [])
-        ids, mask, ranges = batch_windows(encoded, self.cls_id, self.sep_id)
-        hidden_parts = []
-        for first in range(0, len(ids), 8):
-            hidden_parts.append(self.model.hidden_states(ids[first : first + 8], mask[first : first + 8]))
-        hidden = torch.cat(hidden_parts)
+            return ArticleAnalysis(text, encoded, np.zeros(0), hidden, [])
         logits = self.model.token_logits(hidden)
         # Average each piece's logit over the windows that hold it, away from window edges.
         total = np.zeros(len(encoded.ids))

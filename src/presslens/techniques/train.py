@@ -23,17 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from presslens.encoder.windows import WINDOW, EncodedArticle, encode, load_tokenizer, special_token_id
 from presslens.scoring import Score
 from presslens.techniques.card import ScoreSummary, TrainingMetrics, write_model_card
-from presslens.techniques.encoder import (
-    WINDOW,
-    EncodedArticle,
-    TechniqueEncoder,
-    base_model_path,
-    encode,
-    load_tokenizer,
-    special_token_id,
-)
+from presslens.techniques.encoder import TechniqueEncoder, base_model_path
 from presslens.techniques.evaluate import evaluate, tune_decoding
 from presslens.techniques.features import SpanClassifier, SpanContext
 from presslens.techniques.predictor import Decoding, EncoderTechniqueNetwork
