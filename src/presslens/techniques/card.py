@@ -92,4 +92,24 @@ without `--float32` the int8 weights that `presslens analyze` runs score about a
   Black-and-white fallacy) are hard to bound in span form.
 - Span boundaries are fuzzy: PTC annotators disagree on them too.
 """
-    (folder / "MODEL_CARD.md").write_text(text, encoding="utf-8")
+    card = folder / "MODEL_CARD.md"
+    if card.exists():  # a retrained model keeps the measured comparison of base encoders
+        text = text.rstrip("\n") + "\n" + kept_sections(card.read_text(encoding="utf-8"))
+    card.write_text(text, encoding="utf-8")
+
+
+# Sections of a card that training does not measure, so a retraining keeps them as they are.
+KEPT_SECTIONS = ("## Base encoders compared",)
+
+
+def kept_sections(card: str) -> str:
+    """The sections of ``card`` that start with a heading of KEPT_SECTIONS, each up to the
+    next level-2 heading."""
+    kept = []
+    for heading in KEPT_SECTIONS:
+        start = card.find("\n" + heading)
+        if start < 0:
+            continue
+        end = card.find("\n## ", start + 1)
+        kept.append(card[start : end if end >= 0 else len(card)].strip("\n"))
+    return "".join("\n" + section + "\n" for section in kept)
