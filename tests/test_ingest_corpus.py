@@ -23,6 +23,7 @@ from presslens.corpus.queries import find_actor, list_actors, outlets
 from presslens.store import Store
 
 from .conftest import DATA, EXAMPLES, need
+from .html_pages import article_html
 from .store_corpus import DOC1, DOC2
 from .test_cli import presslens
 
@@ -252,16 +253,6 @@ def test_bad_inputs_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     with Store(store_path, read_only=True) as store:
         assert {a for _, _, a, _ in store.failures()} == {2}
         assert store.counts()["documents"] == 3
-
-
-def article_html(title: str, body: str, date: str | None) -> bytes:
-    meta = f'<meta property="article:published_time" content="{date}">' if date else ""
-    paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n") if p.strip())
-    page = (
-        f"<html><head><title>{title}</title>{meta}</head><body><nav><a href='/'>Home</a></nav>"
-        f"<article><h1>{title}</h1>{paragraphs}</article><footer>© News</footer></body></html>"
-    )
-    return page.encode("utf-8")
 
 
 def write_warc(path: Path) -> None:

@@ -29,19 +29,11 @@ from presslens.ingest.readers import (
 from presslens.ingest.records import METADATA_ALIASES, raw_input_from_record
 
 from .conftest import EXAMPLES
+from .html_pages import article_html
 from .test_cli import presslens
 
 HERALD = "https://www.valdoria-herald.example/politics/budget"
 NEWS = "https://news.example.org/a/2"
-
-
-def article_html(title: str, body: str) -> bytes:
-    paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n") if p.strip())
-    page = (
-        f"<html><head><title>{title}</title></head><body><nav><a href='/'>Home</a></nav>"
-        f"<article><h1>{title}</h1>{paragraphs}</article><footer>© News</footer></body></html>"
-    )
-    return page.encode("utf-8")
 
 
 def write_warc(path: Path) -> None:
