@@ -19,10 +19,13 @@ the dev articles, float32, on --threads threads. The variants, in the order run:
 - mpnet-base: all-mpnet-base-v2, all layers trained (word embeddings frozen, as for all).
 
 The bases come from presslens.encoder.bases (`python -m presslens.encoder.bases build NAME`
-first). Results go to benchmarks/results/encoder-bases-<date>.json (with --limit:
-encoder-bases-<date>-limit<N>.json), rewritten after each variant, so a partial run keeps what
-it finished; a later run with --bases replaces only the variants it runs. A markdown table is
-printed on stdout at the end; progress, with timestamps, goes to stderr.
+first). Training writes a resumable checkpoint every 20 batches under --checkpoints (default
+runs/encoder-bases/<variant>, outside git): a run stopped by a session's end and started again
+with the same command goes on from there, with the same result. Results go to
+benchmarks/results/encoder-bases-<date>.json (with --limit: encoder-bases-<date>-limit<N>.json),
+rewritten after each variant, so a partial run keeps what it finished; a later run with --bases
+replaces only the variants it runs. A markdown table is printed on stdout at the end; progress,
+with timestamps, goes to stderr.
 """
 
 from __future__ import annotations
@@ -193,12 +196,19 @@ def run_variant(
     classifier: SpanClassifier,
     threads: int,
     limit: int,
+    checkpoints: Path | None,
 ) -> dict[str, object]:
     train, dev, heldout = split
     folder = base_path(variant.base)
     tokenizer = load_tokenizer(folder)
     cls_id, sep_id = special_ids(tokenizer)
-    config = TrainConfig(epochs=1, encoder_lr=variant.encoder_lr, threads=threads, limit_articles=limit)
+    config = TrainConfig(
+        epochs=1,
+        encoder_lr=variant.encoder_lr,
+        threads=threads,
+        limit_articles=limit,
+        checkpoints=checkpoints / variant.name if checkpoints else None,
+    )
     encoded_train = encode_all(tokenizer, train)
     # The windows of train_encoder's one epoch: the same seeded offsets it draws.
     rng = random.Random(config.seed)
@@ -219,6 +229,9 @@ def run_variant(
         model = train_encoder(encoded_train, config, cls_id, sep_id)
     train_seconds = time.time() - started
     log.info("%s: trained in %.0f s (%d batches)", variant.name, train_seconds, state["batches"])
+    resumed = state["batches"] < batches
+    if resumed and state["batches"]:  # the run went on from a checkpoint: the epoch's time at this run's rate
+        train_seconds = train_seconds / state["batches"] * batches
     model.eval()
     # The network looks up "[CLS]" and "[SEP]" by name unless told: MPNet has them in its
     # vocabulary but was trained with <s> and </s>; XLM-R has neither.
@@ -251,9 +264,10 @@ def run_variant(
         "frozen_layers": variant.frozen_layers,
         "trainable_parameters": state["trainable"],
         "train_windows": windows,
-        "train_batches": state["batches"],
+        "train_batches": batches,
         "train_seconds": round(train_seconds, 1),
-        "seconds_per_batch": round(train_seconds / max(state["batches"], 1), 2),
+        "seconds_per_batch": round(train_seconds / max(batches, 1), 2),
+        "resumed_after_batches": batches - state["batches"] if resumed else 0,
         "dev": {
             "si_f1": dev_scores["si_f1"],
             "tc_accuracy": dev_scores["tc_accuracy"],
@@ -334,6 +348,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="train on N articles (a smoke run)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the PTC folder")
     parser.add_argument("--out", type=Path, default=None, help="the result JSON (default benchmarks/results/...)")
+    parser.add_argument(
+        "--checkpoints",
+        type=Path,
+        default=ROOT / "runs" / "encoder-bases",
+        help="resumable checkpoints, a folder per variant (a stopped run started again goes on); '' for none",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     import transformers
@@ -370,7 +390,10 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     for name in names:
         log.info("%s: starting", name)
-        result = run_variant(VARIANTS[name], split, classifier, args.threads, args.limit)
+        checkpoints = args.checkpoints if str(args.checkpoints) not in ("", ".") else None
+        if checkpoints is not None and args.limit:
+            checkpoints = checkpoints / f"limit{args.limit}"
+        result = run_variant(VARIANTS[name], split, classifier, args.threads, args.limit, checkpoints)
         result["finished"] = dt.datetime.now().isoformat(timespec="seconds")
         report["results"].append(result)  # type: ignore[attr-defined]
         report["results"].sort(key=lambda r: list(VARIANTS).index(r["variant"]))  # type: ignore[attr-defined]

@@ -55,6 +55,10 @@ class TrainConfig:
     seed: int = 13
     limit_articles: int = 0  # >0: a quick run on a few articles (smoke tests)
     threads: int = 2
+    # A folder for resumable checkpoints (None: none). A run that stops (a session's end, a
+    # kill) and is started again with the same folder and settings goes on from the last one.
+    checkpoints: Path | None = None
+    checkpoint_every: int = 20  # batches between checkpoints
 
 
 def is_dev(article_id: str) -> bool:
@@ -112,6 +116,49 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+CHECKPOINT = "training-checkpoint.pt"
+
+
+@dataclass
+class _Checkpoint:
+    """Where a run stands: enough to go on with the same result as an unbroken run."""
+
+    epoch: int
+    batch: int  # batches of this epoch already done
+    step: int
+    epoch_rng: object  # the window-and-order generator's state at the start of this epoch
+    model: dict[str, torch.Tensor]
+    optimiser: dict[str, object]
+    scheduler: dict[str, object]
+    torch_rng: torch.Tensor
+    settings: dict[str, object]
+
+
+def _checkpoint_settings(config: TrainConfig, windows: int) -> dict[str, object]:
+    # What must match for a checkpoint to be resumed: not the folder, threads or interval.
+    keep = {k: v for k, v in config.__dict__.items() if k not in ("checkpoints", "checkpoint_every", "threads")}
+    return {**keep, "first_epoch_windows": windows}
+
+
+def _save_checkpoint(folder: Path, checkpoint: _Checkpoint) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / (CHECKPOINT + ".tmp")
+    torch.save(checkpoint.__dict__, temporary)
+    temporary.replace(folder / CHECKPOINT)  # a kill mid-write leaves the previous checkpoint whole
+
+
+def load_checkpoint(folder: Path | None, settings: dict[str, object]) -> _Checkpoint | None:
+    """The checkpoint in ``folder`` if it was written by a run with these settings."""
+    if folder is None or not (folder / CHECKPOINT).is_file():
+        return None
+    saved = torch.load(folder / CHECKPOINT, weights_only=False)
+    if saved.get("settings") != settings:
+        raise ValueError(
+            f"{folder / CHECKPOINT}: written by a run with other settings; remove it or use another folder"
+        )
+    return _Checkpoint(**saved)
+
+
 def train_encoder(
     train: list[tuple[Article, EncodedArticle]],
     config: TrainConfig,
@@ -147,15 +194,28 @@ def train_encoder(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, schedule)
     bce = nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor(config.positive_weight))
     ce = nn.CrossEntropyLoss(weight=class_weight)
-    step = 0
-    for epoch in range(config.epochs):
+    settings = _checkpoint_settings(config, len(windows))
+    resumed = load_checkpoint(config.checkpoints, settings)
+    step, first_epoch, skip = 0, 0, 0
+    if resumed is not None:
+        model.load_state_dict(resumed.model)
+        optimiser.load_state_dict(resumed.optimiser)
+        scheduler.load_state_dict(resumed.scheduler)
+        torch.set_rng_state(resumed.torch_rng)
+        rng.setstate(resumed.epoch_rng)  # type: ignore[arg-type]
+        step, first_epoch, skip = resumed.step, resumed.epoch, resumed.batch
+        log.info("resumed from %s: epoch %d, batch %d, step %d", config.checkpoints, first_epoch + 1, skip, step)
+    for epoch in range(first_epoch, config.epochs):
         model.train()
+        epoch_rng = rng.getstate()
         if epoch:
             windows = epoch_windows()
         order = list(range(len(windows)))
         rng.shuffle(order)
         started, total = time.time(), 0.0
-        for first in range(0, len(order), config.batch_windows):
+        for batch_index, first in enumerate(range(0, len(order), config.batch_windows)):
+            if epoch == first_epoch and batch_index < skip:
+                continue  # done before the run was resumed
             batch = [windows[i] for i in order[first : first + config.batch_windows]]
             ids, mask, inside, weight = _collate(batch, cls_id, sep_id)
             hidden = model.hidden_states(ids, mask)
@@ -180,8 +240,38 @@ def train_encoder(
                     "epoch %d step %d/%d loss %.4f (%.0f s)", epoch + 1, step, steps, total / 50, time.time() - started
                 )
                 total = 0.0
+            if config.checkpoints is not None and (batch_index + 1) % config.checkpoint_every == 0:
+                _save_checkpoint(
+                    config.checkpoints,
+                    _Checkpoint(
+                        epoch,
+                        batch_index + 1,
+                        step,
+                        epoch_rng,
+                        model.state_dict(),
+                        optimiser.state_dict(),
+                        scheduler.state_dict(),
+                        torch.get_rng_state(),
+                        settings,
+                    ),
+                )
         if on_epoch is not None:
             on_epoch(epoch, model)
+        if config.checkpoints is not None:  # the epoch is done: the next run starts the next one
+            _save_checkpoint(
+                config.checkpoints,
+                _Checkpoint(
+                    epoch + 1,
+                    0,
+                    step,
+                    rng.getstate(),
+                    model.state_dict(),
+                    optimiser.state_dict(),
+                    scheduler.state_dict(),
+                    torch.get_rng_state(),
+                    settings,
+                ),
+            )
     return model
 
 
