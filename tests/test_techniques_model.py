@@ -13,6 +13,7 @@ import pytest
 
 from presslens.document import Document
 from presslens.models.loader import registry
+from presslens.techniques.boundaries import FUNCTION_POS, at_word_boundary
 from presslens.techniques.explanations import TECHNIQUE_INFO
 from presslens.techniques.model import (
     DEFAULT_MODEL_DIR,
@@ -60,14 +61,31 @@ def _flagged(document: Document, start: int, end: int) -> bool:
     return any(f.technique in LABELS and f.start < end and start < f.end for f in document.techniques)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 3): PTC annotators rarely mark 'regime' (15 of 127 uses in our train split), "
-    "and the model scores the seed's 'the regime' well under its threshold",
-)
 def test_seed_regime_is_flagged_as_a_label(seed_document: Document) -> None:
+    # PTC's annotators rarely mark "regime" (19 of its 154 uses in PTC), so the model alone does
+    # not flag it: the designation rule does (presslens.techniques.designations).
     text = seed_document.text
-    assert any(_flagged(seed_document, m.start(), m.end()) for m in re.finditer(r"the (Iranian )?regime", text))
+    uses = list(re.finditer(r"\b[Tt]he (Iranian )?regime\b", text))
+    flagged = [m for m in uses if _flagged(seed_document, m.start(), m.end())]
+    assert len(uses) >= 7 and len(flagged) > 0.5 * len(uses), [m.group() for m in uses]
+    assert any(f.origin == "rule" and "regime" in f.text for f in seed_document.techniques)
+    # "Regime change" names a policy, not an actor: not a label.
+    change = text.index("regime change")
+    assert not any(f.origin == "rule" and f.start < change + 13 and change < f.end for f in seed_document.techniques)
+
+
+def test_seed_smear_campaigns_is_flagged(seed_document: Document) -> None:
+    start = seed_document.text.index("smear campaigns")
+    assert _flagged(seed_document, start, start + len("smear campaigns"))
+
+
+def test_seed_spans_end_at_word_boundaries_and_never_in_a_function_word(seed_document: Document) -> None:
+    text = seed_document.text
+    assert seed_document.techniques
+    for finding in seed_document.techniques:
+        assert at_word_boundary(text, finding.start) and at_word_boundary(text, finding.end), finding.text
+        last = [t for t in seed_document.tokens if finding.start <= t.start and t.end <= finding.end][-1]
+        assert last.end == finding.end and last.pos not in FUNCTION_POS, (finding.text, last.text, last.pos)
 
 
 def test_seed_techniques(seed_document: Document) -> None:
@@ -75,8 +93,6 @@ def test_seed_techniques(seed_document: Document) -> None:
     assert findings, "no techniques found in the seed article"
     assert_offsets(seed_document)
     text = seed_document.text
-    start = text.index("smear campaigns")
-    assert _flagged(seed_document, start, start + len("smear campaigns"))
     # Spans never run across a line break (title into body).
     assert not any("\n" in f.text for f in findings)
     # Quotes are not flagged wholesale: most quoted characters stay unmarked.

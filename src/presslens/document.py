@@ -13,10 +13,11 @@ from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"  # 1.2: TechniqueFinding.origin
 
 ActorKind = Literal["person", "organisation", "place", "group"]
 MentionOrigin = Literal["ner", "rule"]  # the statistical model or presslens' rules
+TechniqueOrigin = Literal["model", "rule"]  # the technique model or presslens' rules
 
 
 class Span(BaseModel):
@@ -82,6 +83,11 @@ class TechniqueFinding(Span):
     confidence: float = Field(ge=0, le=1, description="span_probability × technique_probability.")
     span_probability: float = Field(ge=0, le=1, description="That this stretch uses some technique.")
     technique_probability: float = Field(ge=0, le=1, description="That the technique is this one.")
+    origin: TechniqueOrigin = Field(
+        default="model",
+        description="'model' from the technique model; 'rule' from presslens' rules (a pejorative designation "
+        "used as a label), whose probabilities are the rule's precision measured on PTC dev.",
+    )
 
 
 AttributionKind = Literal["direct", "indirect", "mixed"]

@@ -58,6 +58,15 @@ def _model_option(function: F) -> F:
     )(function)
 
 
+def _model_only_option(function: F) -> F:
+    return click.option(
+        "--model-only",
+        is_flag=True,
+        help="The model's own spans, as training's model card scores them; by default, what `analyze` outputs: "
+        "spans ending at phrase boundaries of the spaCy parse, and the designation rule's labels.",
+    )(function)
+
+
 def _select_articles(articles_dir: Path, split: str) -> list[tuple[str, Path]]:
     files = sorted(articles_dir.glob("article*.txt"))
     if not files:
@@ -79,11 +88,12 @@ def _select_articles(articles_dir: Path, split: str) -> list[tuple[str, Path]]:
     help="heldout: only presslens' held-out PTC articles (the model never saw them); all: every article given.",
 )
 @click.option("--float32", is_flag=True, help="Score float32 weights (as training does), not int8 as analyze runs.")
+@_model_only_option
 @_model_option
-def eval_ptc(articles: Path, labels: Path, split: str, float32: bool, model_dir: Path | None) -> None:
+def eval_ptc(articles: Path, labels: Path, split: str, float32: bool, model_only: bool, model_dir: Path | None) -> None:
     """SI, TC and FLC scores (SemEval-2020 Task 11 definitions) on PTC-format articles and labels."""
     # The evaluation imports torch and scikit-learn: here, so that the other commands start without them.
-    from presslens.techniques.evaluate import evaluate
+    from presslens.techniques.evaluate import evaluate, parse_articles
 
     predictor = load_predictor(model_dir, quantise=not float32)
     loaded = []
@@ -91,8 +101,9 @@ def eval_ptc(articles: Path, labels: Path, split: str, float32: bool, model_dir:
         label_file = labels / f"article{article_id}.task2-TC.labels"
         spans = parse_tc(label_file.read_text(encoding="utf-8"), str(label_file)) if label_file.exists() else []
         loaded.append(Article(article_id, read_article_text(path), tuple(spans)))
-    scores = evaluate(predictor, loaded)
-    click.echo(format_report(scores.si, scores.tc, scores.flc, title=f"{len(loaded)} articles ({split})"))
+    scores = evaluate(predictor, loaded, parses=None if model_only else parse_articles(loaded))
+    scored = "the model's own spans" if model_only else "as analyze outputs"
+    click.echo(format_report(scores.si, scores.tc, scores.flc, title=f"{len(loaded)} articles ({split}, {scored})"))
 
 
 @click.group("ptc")
@@ -107,11 +118,15 @@ def ptc_group() -> None:
     "--template", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TC: the spans to label."
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@_model_only_option
 @_model_option
-def ptc_predict(task: str, articles: Path, template: Path | None, out: Path, model_dir: Path | None) -> None:
+def ptc_predict(
+    task: str, articles: Path, template: Path | None, out: Path, model_only: bool, model_dir: Path | None
+) -> None:
     """Write predictions in the shared task's format: si `id start end`, tc/flc `id technique start end`."""
     # As in eval_ptc: torch and scikit-learn only for the commands that run the model.
-    from presslens.techniques.evaluate import predict_flc, predict_si, predict_tc
+    from presslens.models.loader import spacy_model
+    from presslens.techniques.evaluate import predict_flc, predict_product, predict_tc
 
     if task == "tc" and template is None:
         raise click.UsageError("--task tc needs --template (the spans to label)")
@@ -139,11 +154,14 @@ def ptc_predict(task: str, articles: Path, template: Path | None, out: Path, mod
         lines.append(format_tc(ordered))
     else:
         for article_id, path in files.items():
-            analysis = predictor.read(read_article_text(path))
-            if task == "si":
-                lines.append(format_si(predict_si(predictor, article_id, analysis)))
+            text = read_article_text(path)
+            analysis = predictor.read(text)
+            if model_only:
+                found = predict_flc(predictor, article_id, analysis)
             else:
-                lines.append(format_tc(predict_flc(predictor, article_id, analysis)))
+                found = predict_product(predictor, article_id, analysis, spacy_model()(text))
+            # SI: each span once (FLC lists a span once per technique).
+            lines.append(format_si(list(dict.fromkeys(t.ref for t in found))) if task == "si" else format_tc(found))
     out.write_text("".join(lines), encoding="utf-8")
     click.echo(f"wrote {out}", err=True)
 

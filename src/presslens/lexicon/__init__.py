@@ -66,6 +66,10 @@ class Lexicon(Protocol):
     OUTLET_PREPOSITIONS: frozenset[str]
     ARTICLES: tuple[str, ...]
 
+    # Techniques: the designation rule (presslens.techniques.designations).
+    DESIGNATIONS: frozenset[str]
+    DESIGNATION_DETERMINERS: frozenset[str]
+
     # Cleaning scraped text (presslens.ingest.clean).
     DEBRIS_LINES: tuple[str, ...]
     BREADCRUMB_FIRST_WORDS: frozenset[str]

@@ -244,6 +244,33 @@ OUTLET_PREPOSITIONS = _words("in of by from at on")
 ARTICLES: tuple[str, ...] = ("a", "an", "the")
 
 
+# --- techniques: designations (presslens.techniques.designations) ------------------------
+
+# Pejorative designations: nouns that stand in for the name of a government, a leader or a
+# group and disparage it while naming it ("the regime", "the mullahs", "Kremlin puppets", "a
+# terrorist cult"). Each casts its referent as illegitimate (regime, junta, cabal, clique),
+# fanatical (cult, zealot, fanatic), brutal (tyrant, despot, dictator, thug, goon) or servile
+# (puppet, stooge, crony, lackey, henchman, minion, apologist, propagandist). None takes a side:
+# the rule flags them whoever they are said of. Left out: neutral designations (government,
+# administration, leadership, militia) and words with common literal uses in crime and security
+# reporting, where the rule cannot tell a label from a description (gang, mob, criminal,
+# terrorist, extremist). Singular and plural forms (compared with the lower-cased word, so that
+# a headline's "Regime" or "Mullahs" is found without relying on the lemmatiser).
+DESIGNATIONS = _words(
+    """
+    regime regimes junta juntas mullah mullahs cabal cabals clique cliques cult cults
+    thug thugs goon goons henchman henchmen minion minions crony cronies lackey lackeys
+    stooge stooges puppet puppets tyrant tyrants despot despots dictator dictators
+    zealot zealots fanatic fanatics apologist apologists propagandist propagandists
+    warmonger warmongers traitor traitors
+    """
+)
+
+# Determiners that make a designation refer to someone in particular ("the regime", "this
+# junta"), unlike "a regime" or "any regime".
+DESIGNATION_DETERMINERS = _words("the this that these those")
+
+
 # --- cleaning scraped text (presslens.ingest.clean) ---------------------------------------
 
 # Whole lines that are navigation, sharing or legal furniture, never article prose: regular

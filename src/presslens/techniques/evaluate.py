@@ -1,17 +1,31 @@
-"""Predictions on PTC articles in the shared task's three forms, and their scores."""
+"""Predictions on PTC articles in the shared task's three forms, and their scores.
+
+Two kinds of prediction: the model's own spans (``predict_si``, ``predict_flc``: what training
+tunes and its model card reports), and what the product outputs (``predict_product``: the
+technique stage's rules over the article's spaCy parse, ``presslens.techniques.stage.refine``),
+which ``evaluate`` scores when it is given the parses (``parse_articles``).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from presslens.models.loader import spacy_model
+from presslens.techniques import designations
+from presslens.techniques.boundaries import Parse
 from presslens.techniques.features import SpanContext
 from presslens.techniques.predictor import ArticleAnalysis, Decoding, EncoderTechniqueNetwork
 from presslens.techniques.ptc import Article, SpanRef, TechniqueSpan, gold_spans
 from presslens.techniques.scorer import FlcScore, Score, TcScore, score_flc, score_si, score_tc
+from presslens.techniques.stage import refine
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 
 @dataclass
@@ -41,6 +55,30 @@ def predict_flc(
     return found
 
 
+def predict_product(
+    predictor: EncoderTechniqueNetwork,
+    article_id: str,
+    analysis: ArticleAnalysis,
+    parsed: Doc,
+    decoding: Decoding | None = None,
+) -> list[TechniqueSpan]:
+    """What the technique stage outputs for the article, in FLC form: the model's spans (each
+    with the techniques of ``predict_flc``) ending at the phrase boundaries of ``parsed``, the
+    article's spaCy parse, and the designation rule's spans where the model found nothing."""
+    found = predict_flc(predictor, article_id, analysis, decoding)
+    refined = refine(Parse.of(parsed, analysis.text), [(t.start, t.end) for t in found])
+    moved = [TechniqueSpan(article_id, *refined.fitted[t.start, t.end], t.technique) for t in found]
+    labels = [TechniqueSpan(article_id, start, end, designations.TECHNIQUE) for start, end in refined.labels]
+    return sorted(moved + labels, key=lambda t: (t.start, t.end))  # a span's techniques in the model's order
+
+
+def parse_articles(articles: Iterable[Article], spacy_name: str | None = None) -> dict[str, Doc]:
+    """Each article's spaCy parse, by the pipeline's spaCy model (default: its default)."""
+    articles = list(articles)
+    nlp = spacy_model(spacy_name)
+    return {a.id: doc for a, doc in zip(articles, nlp.pipe(a.text for a in articles), strict=True)}
+
+
 def predict_tc(
     predictor: EncoderTechniqueNetwork, article_id: str, analysis: ArticleAnalysis, template: Sequence[SpanRef]
 ) -> list[TechniqueSpan]:
@@ -64,15 +102,26 @@ def evaluate(
     predictor: EncoderTechniqueNetwork,
     articles: Iterable[Article],
     analyses: dict[str, ArticleAnalysis] | None = None,
+    parses: Mapping[str, Doc] | None = None,
 ) -> PtcScores:
+    """SI, TC and FLC scores. With ``parses`` (each article's spaCy parse, ``parse_articles``),
+    SI and FLC score what the product outputs (``predict_product``); without, the model's own
+    spans, as training reports them. TC labels the gold spans either way."""
     articles = list(articles)
     analyses = analyses if analyses is not None else {a.id: predictor.read(a.text) for a in articles}
-    si, tc, flc = [], [], []
+    si: list[SpanRef] = []
+    tc: list[TechniqueSpan] = []
+    flc: list[TechniqueSpan] = []
     for article in articles:
         analysis = analyses[article.id]
-        si += predict_si(predictor, article.id, analysis)
         tc += predict_tc(predictor, article.id, analysis, [s.ref for s in article.spans])
-        flc += predict_flc(predictor, article.id, analysis)
+        if parses is None:
+            si += predict_si(predictor, article.id, analysis)
+            flc += predict_flc(predictor, article.id, analysis)
+        else:
+            found = predict_product(predictor, article.id, analysis, parses[article.id])
+            si += list(dict.fromkeys(t.ref for t in found))
+            flc += found
     gold = gold_spans(articles)
     ids = {a.id for a in articles}
     return PtcScores(score_si(si, gold, ids), score_tc(tc, gold), score_flc(flc, gold, ids))
