@@ -124,16 +124,32 @@ def test_schema_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     path = tmp_path / "s.duckdb"
     with Store(path) as store:
         store.add(DOC1)
-        assert store.version() == schema.SCHEMA_VERSION == 2
+        assert store.version() == schema.SCHEMA_VERSION == 3
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, "ALTER TABLE documents ADD COLUMN lean DOUBLE"])
-    with pytest.raises(StoreError, match="needs migrating to 3: run `presslens store migrate"):
+    with pytest.raises(StoreError, match="needs migrating to 4: run `presslens store migrate"):
         Store(path, read_only=True)
     with Store(path) as store:  # opening for writing migrates, keeping the data
-        assert store.version() == 3
+        assert store.version() == 4
         assert store.query("SELECT count(*), count(lean) FROM documents") == [(1, 0)]
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:3])
     with pytest.raises(StoreError, match="newer than this presslens knows"):
         Store(path, read_only=True)
+
+
+def test_version_3_marks_the_stored_techniques_as_the_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "v2.duckdb"
+    with monkeypatch.context() as patched:  # a store as version 2 wrote it, with a technique row
+        patched.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])
+        store = Store(path)
+        store.close()
+    connection = duckdb.connect(str(path))
+    connection.execute(
+        "INSERT INTO techniques VALUES ('d', 0, 'Loaded_Language', 'Loaded language', 0, 4, 'word', 0.9, 0.9, 0.9, 4)"
+    )
+    connection.close()
+    with Store(path) as store:  # opening for writing migrates
+        assert store.version() == 3
+        assert store.query("SELECT origin FROM techniques") == [("model",)]
 
 
 def test_schema_rows_and_arrow_agree(tmp_path: Path) -> None:
@@ -492,7 +508,7 @@ def test_query_commands(corpus: Path, tmp_path: Path) -> None:
     assert result.returncode == 0 and (tmp_path / "parquet" / "attributions.parquet").exists()
     result = presslens("store", "info", "--store", str(corpus), "--format", "json")
     info = {r["what"]: r["value"] for r in json.loads(result.stdout)}
-    assert info["schema version"] == 2 and info["documents rows"] == 6
+    assert info["schema version"] == 3 and info["documents rows"] == 6
     result = presslens("query", "search", "sanctions", "--store", str(corpus), "--format", "json")
     assert [h["doc_id"] for h in json.loads(result.stdout)] == [DOC2.id]
 
@@ -536,3 +552,17 @@ def test_report_escapes_names_from_the_corpus(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the actor: speakers, scope, section titles
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page  # the outlet
     assert f"<h2>What {evil.replace('<', '&lt;').replace('>', '&gt;')} says (the latest 20)</h2>" in page
+
+
+def test_a_rule_finding_keeps_its_origin_in_the_store(tmp_path: Path) -> None:
+    from presslens.service.stored import load_document
+
+    document = DOC1.model_copy(deep=True)
+    assert document.techniques
+    document.techniques[0] = document.techniques[0].model_copy(update={"origin": "rule"})
+    with Store(tmp_path / "s.duckdb") as store:
+        store.add(document)
+        loaded = load_document(store, document.id)
+    assert loaded is not None
+    assert [t.origin for t in loaded.techniques] == [t.origin for t in document.techniques]
+    assert loaded.techniques[0].origin == "rule"

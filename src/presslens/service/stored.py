@@ -100,10 +100,11 @@ def load_document(store: Store, doc_id: str) -> Document | None:
             confidence=float(confidence),
             span_probability=float(sp),
             technique_probability=float(tp),
+            origin=origin,
         )
-        for technique, label, s, e, confidence, sp, tp in store.query(
-            "SELECT technique, label, start_char, end_char, confidence, span_probability, technique_probability "
-            "FROM techniques WHERE doc_id = ? ORDER BY idx",
+        for technique, label, s, e, confidence, sp, tp, origin in store.query(
+            "SELECT technique, label, start_char, end_char, confidence, span_probability, technique_probability, "
+            "origin FROM techniques WHERE doc_id = ? ORDER BY idx",
             [doc_id],
         )
     ]

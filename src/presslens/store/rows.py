@@ -103,6 +103,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "span_probability": "DOUBLE",
         "technique_probability": "DOUBLE",
         "nonspace_chars": "INTEGER",
+        "origin": "VARCHAR",
     },
     "postings": {"term": "VARCHAR", "doc_id": "VARCHAR", "tf": "INTEGER"},
     "failures": {"source": "VARCHAR", "reason": "VARCHAR", "failed_at": "TIMESTAMP"},
@@ -223,6 +224,7 @@ def document_rows(
         "span_probability": [t.span_probability for t in found],
         "technique_probability": [t.technique_probability for t in found],
         "nonspace_chars": [non_space_chars(text[t.start : t.end]) for t in found],
+        "origin": [t.origin for t in found],
     }
     # The title is searchable too, when the text does not already start with it.
     title = document.title or ""

@@ -198,8 +198,17 @@ FROM (
 WHERE documents.id = covered.doc_id;
 """
 
+# Version 3: techniques.origin, what found the span: "model" (the technique model) or "rule"
+# (the designation rule, presslens.techniques.designations). Rows stored before it were all
+# the model's.
+_V3 = """
+ALTER TABLE techniques ADD COLUMN origin VARCHAR DEFAULT 'model';
+UPDATE techniques SET origin = 'model' WHERE origin IS NULL;
+ALTER TABLE techniques ALTER COLUMN origin SET NOT NULL;
+"""
+
 # MIGRATIONS[n - 1] takes a store from version n - 1 to version n.
-MIGRATIONS: list[str] = [_V1, _V2]
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
