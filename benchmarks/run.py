@@ -10,6 +10,16 @@ alternated) so machine noise falls on presslens and on the spaCy baseline alike.
 
 To measure a new stage, add a Configuration to CONFIGURATIONS: it becomes one more row per
 corpus, with its ratio to spaCy alone and its per-stage breakdown.
+
+Processes: the rows run in one process, except "presslens analyze, 2 workers", which is
+`presslens analyze --workers 2`: the inputs read here and analysed in two worker processes
+of the local engine (presslens.engines.local.analyse_inputs, each worker with
+torch.set_num_threads(cores // 2) and chunks of presslens.cli.analyze.chunk_size(2) inputs),
+timed after both workers have loaded their models (that load is shown apart, as "pool
+start"). For fairness its ratio is to "spaCy alone, 2 processes" (nlp.pipe with
+n_process=2, the same texts, measured in the same run); its ratio to the one-process spaCy
+is shown beside it. Its peak RSS is this process's plus every worker's (VmHWM, read
+before the workers stop), the memory the machine needs for the run.
 """
 
 from __future__ import annotations
@@ -69,6 +79,9 @@ class Configuration:
 
     name: str
     stages: Callable[[], list[Any]] | None = None
+    # Processes doing the work: spaCy's nlp.pipe(n_process=...) for a baseline; worker
+    # processes of `presslens analyze --workers` (every analysis stage) otherwise.
+    processes: int = 1
 
     @property
     def is_baseline(self) -> bool:
@@ -95,11 +108,20 @@ def _attribution_stages() -> list[Any]:
 
 CONFIGURATIONS = [
     Configuration("spaCy alone"),
+    Configuration("spaCy alone, 2 processes", processes=2),
     Configuration("presslens: actors", _actor_stages),
     Configuration("presslens: actors+attribution", _attribution_stages),
     Configuration("presslens analyze", _default_stages),  # whatever default_stages() holds
+    Configuration("presslens analyze, 2 workers", _default_stages, processes=2),
 ]
-BASELINE = next(c for c in CONFIGURATIONS if c.is_baseline)
+BASELINE = CONFIGURATIONS[0]
+NAME_WIDTH = max(len(c.name) for c in CONFIGURATIONS)
+
+
+def baseline_of(configuration: Configuration) -> Configuration:
+    """The baseline a row is compared with: spaCy alone in as many processes (else in one)."""
+    same = [c for c in CONFIGURATIONS if c.is_baseline and c.processes == configuration.processes]
+    return same[0] if same else BASELINE
 
 
 # --- child measurements (each in a fresh process) ----------------------------------------
@@ -200,8 +222,10 @@ class _TimedStage:
                 self(analysis)
 
 
-def child_spacy(spec: dict[str, Any], corpus: dict[str, Any]) -> dict[str, Any]:
-    """The baseline: the same spaCy pipeline object over the texts presslens analyses."""
+def child_spacy(spec: dict[str, Any], corpus: dict[str, Any], configuration: Configuration) -> dict[str, Any]:
+    """The baseline: the same spaCy pipeline object over the texts presslens analyses (in
+    ``configuration.processes`` processes: spaCy's own nlp.pipe(n_process=...), whose start
+    is inside the timing, as its users get it)."""
     from presslens.models.loader import spacy_model
 
     nlp = spacy_model(spec["model"])
@@ -209,7 +233,8 @@ def child_spacy(spec: dict[str, Any], corpus: dict[str, Any]) -> dict[str, Any]:
     nlp(WARM_UP)
     rss_loaded = peak_rss_mb()
     started = time.perf_counter()
-    articles = sum(1 for _ in nlp.pipe(texts, batch_size=spec["batch_size"]))
+    parsed = nlp.pipe(texts, batch_size=spec["batch_size"], n_process=configuration.processes)
+    articles = sum(1 for _ in parsed)
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
@@ -275,6 +300,72 @@ def child_presslens(spec: dict[str, Any], corpus: dict[str, Any], configuration:
     }
 
 
+def _children_peak_rss_mb() -> list[float]:
+    """The peak RSS (VmHWM) of every live child process of this one (Linux /proc)."""
+    peaks = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name, in parentheses, may hold spaces: the fields after it are plain.
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if parent != os.getpid():
+                continue
+            for line in (stat.parent / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return peaks
+
+
+def child_presslens_workers(
+    spec: dict[str, Any], corpus: dict[str, Any], configuration: Configuration
+) -> dict[str, Any]:
+    """What `presslens analyze --workers N FILES` does, minus writing the output: inputs read
+    here, read into documents and analysed in N worker processes, results back in order."""
+    from presslens.cli.analyze import chunk_size
+    from presslens.document import Document
+    from presslens.engines.local import IngestSettings, WorkerPool, analyse_inputs
+    from presslens.ingest import IngestOptions, ReadContext, read_inputs
+
+    workers = configuration.processes
+    options = IngestOptions()  # the defaults of `presslens analyze`
+    settings = IngestSettings(
+        spacy_name=spec["model"], options=options, workers=workers, batch_size=chunk_size(workers)
+    )
+    started = time.perf_counter()
+    with WorkerPool(settings) as pool:
+        pool.wait_ready()  # every worker has loaded its models (and analysed a warm-up text)
+        pool_start = time.perf_counter() - started
+        rss_loaded = peak_rss_mb() + sum(_children_peak_rss_mb())
+
+        def items() -> Iterator[Any]:
+            context = ReadContext(options.max_bytes)
+            for name in corpus["files"]:
+                yield from read_inputs(name, context)
+
+        articles = words = failed = 0
+        started = time.perf_counter()
+        for result in analyse_inputs(items(), settings, pool):
+            if isinstance(result, Document):
+                articles += 1
+                words += len(result.text.split())
+            else:
+                failed += 1
+        seconds = time.perf_counter() - started
+        worker_peaks = _children_peak_rss_mb()
+    return {
+        "seconds": seconds,
+        "articles": articles,
+        "words": words,
+        "failed": failed,
+        "pool_start_s": pool_start,
+        "batch_size": settings.batch_size,
+        "peak_rss_loaded_mb": rss_loaded,
+        "peak_rss_mb": peak_rss_mb() + sum(worker_peaks),
+        "peak_rss_workers_mb": worker_peaks,
+    }
+
+
 def child_main(spec_path: str, out_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     try:
@@ -284,7 +375,9 @@ def child_main(spec_path: str, out_path: str) -> None:
             corpus = json.loads(Path(spec["corpus_path"]).read_text())
             configuration = next(c for c in CONFIGURATIONS if c.name == spec["configuration"])
             if configuration.is_baseline:
-                result = child_spacy(spec, corpus)
+                result = child_spacy(spec, corpus, configuration)
+            elif configuration.processes > 1:
+                result = child_presslens_workers(spec, corpus, configuration)
             else:
                 result = child_presslens(spec, corpus, configuration)
     except Exception as error:  # reported in the table; the other rows still run
@@ -379,26 +472,37 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "peak_rss_mb": max(r["peak_rss_mb"] for r in done),
         "parts": best.get("parts"),
         "first_document_parts": best.get("first_document_parts"),
+        "pool_start_s": [r["pool_start_s"] for r in done if "pool_start_s" in r] or None,
         "runs": runs,
     }
 
 
+def _ratio(row: dict[str, Any], base: dict[str, Any]) -> tuple[float, tuple[float, float]] | None:
+    """Row's words/s over the baseline's, best against best, and the range round by round."""
+    if "words_per_s" not in base or "words_per_s" not in row:
+        return None
+    baseline_by_round = {b["round"]: b for b in base["runs"] if "error" not in b}
+    per_round = [
+        (r["words"] / r["seconds"]) / (b["words"] / b["seconds"])
+        for r in row["runs"]
+        if "error" not in r and (b := baseline_by_round.get(r["round"]))
+    ]
+    return row["words_per_s"] / base["words_per_s"], (min(per_round), max(per_round))
+
+
 def add_ratios(rows: dict[str, dict[str, Any]]) -> None:
-    """Each row's words/s over the baseline's, best against best, and round by round."""
-    base = rows.get(BASELINE.name, {})
-    if "words_per_s" not in base:
-        return
-    for name, row in rows.items():
-        if name == BASELINE.name or "words_per_s" not in row:
+    """Each row's ratio to spaCy alone in as many processes ("ratio"), and for a row of
+    several processes also to spaCy alone in one ("ratio_one_process")."""
+    for configuration in CONFIGURATIONS:
+        row = rows.get(configuration.name)
+        if row is None or (configuration.is_baseline and configuration.processes == 1):
             continue
-        row["ratio"] = row["words_per_s"] / base["words_per_s"]
-        baseline_by_round = {b["round"]: b for b in base["runs"] if "error" not in b}
-        per_round = [
-            (r["words"] / r["seconds"]) / (b["words"] / b["seconds"])
-            for r in row["runs"]
-            if "error" not in r and (b := baseline_by_round.get(r["round"]))
-        ]
-        row["ratio_range"] = (min(per_round), max(per_round))
+        base = baseline_of(configuration)
+        if base is not configuration and (found := _ratio(row, rows.get(base.name, {}))):
+            row["ratio_to"] = base.name
+            row["ratio"], row["ratio_range"] = found
+        if configuration.processes > 1 and (found := _ratio(row, rows.get(BASELINE.name, {}))):
+            row["ratio_one_process"], row["ratio_one_process_range"] = found
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -441,32 +545,47 @@ def print_report(report: dict[str, Any]) -> None:
                 if stage not in ("spaCy", "nlp layers") and seconds >= 0.05:
                     label = f"first document, stage {stage} ({corpus}, {name})"
                     print(f"  {label:<52} {seconds:7.2f} s   (lazy model load; out of the throughput)")
+            if row.get("pool_start_s"):
+                label = f"pool start, workers load models ({corpus}, {name})"
+                low, high = min(row["pool_start_s"]), max(row["pool_start_s"])
+                print(f"  {label:<52} {low:7.2f} s / {high:6.2f} s   (out of the throughput)")
 
-    print("\nThroughput (model load excluded; peak RSS of the process, after load → after the run):")
     print(
-        f"  {'corpus':<8} {'configuration':<22} {'time s':>7} {'articles/s':>10} {'words/s':>8} {'RSS MB':>13}"
-        "  vs spaCy alone"
+        "\nThroughput (model load excluded; peak RSS of the process, with its workers', after load → after the run;"
+        " ratios to spaCy alone in as many processes, [in one process]):"
+    )
+    print(
+        f"  {'corpus':<8} {'configuration':<{NAME_WIDTH}} {'time s':>7} {'articles/s':>10} {'words/s':>8}"
+        f" {'RSS MB':>13}  vs spaCy alone"
     )
     for corpus, rows_ in report["throughput"].items():
         for name, row in rows_.items():
             if "error" in row:
-                print(f"  {corpus:<8} {name:<22} failed: {row['error']}")
+                print(f"  {corpus:<8} {name:<{NAME_WIDTH}} failed: {row['error']}")
                 continue
             rss = f"{row['peak_rss_loaded_mb']:.0f} → {row['peak_rss_mb']:.0f}"
             ratio = ""
             if "ratio" in row:
                 low, high = row["ratio_range"]
                 ratio = f"{row['ratio']:.2f} × (rounds {low:.2f}–{high:.2f})"
+            if "ratio_one_process" in row:
+                low, high = row["ratio_one_process_range"]
+                ratio += f"  [{row['ratio_one_process']:.2f} × (rounds {low:.2f}–{high:.2f})]"
             print(
-                f"  {corpus:<8} {name:<22} {row['best_seconds']:7.1f} {row['articles_per_s']:10.2f} "
-                f"{row['words_per_s']:8.0f} {rss:>13}  {ratio}"
+                f"  {corpus:<8} {name:<{NAME_WIDTH}} {row['best_seconds']:7.1f} {row['articles_per_s']:10.2f} "
+                f"{row['words_per_s']:8.0f} {rss:>13}  {ratio.strip()}"
             )
 
     print()
     for corpus, rows_ in report["throughput"].items():
         for name, row in rows_.items():
             if "ratio" in row:
-                print(f"{corpus}: {name} throughput = {row['ratio']:.2f} × spaCy alone (words/s, fastest rounds)")
+                print(
+                    f"{corpus}: {name} throughput = {row['ratio']:.2f} × {row['ratio_to']}"
+                    f" ({row['articles_per_s']:.2f} articles/s; words/s, fastest rounds)"
+                )
+            if "ratio_one_process" in row:
+                print(f"{corpus}: {name} throughput = {row['ratio_one_process']:.2f} × {BASELINE.name}")
 
     print("\nWhere presslens spends its time (fastest round, seconds and share of it):")
     for corpus, rows_ in report["throughput"].items():
@@ -476,7 +595,7 @@ def print_report(report: dict[str, Any]) -> None:
                 continue
             total = row["best_seconds"]
             cells = "  ".join(f"{k} {v:.1f} ({v / total:.0%})" for k, v in row["parts"].items())
-            print(f"  {corpus:<8} {name:<22} {cells}" + (f"   [spaCy alone: {alone:.1f}]" if alone else ""))
+            print(f"  {corpus:<8} {name:<{NAME_WIDTH}} {cells}" + (f"   [spaCy alone: {alone:.1f}]" if alone else ""))
 
     # Each stage on its own: the words it gets through per second of its own time, against
     # spaCy parsing the same words alone in the same run (issue targets are per stage).
@@ -490,7 +609,7 @@ def print_report(report: dict[str, Any]) -> None:
                     continue
                 rate = words / seconds
                 ratio = f"  = {rate / alone:.2f} × spaCy alone" if alone else ""
-                print(f"  {corpus:<8} {name:<22} {stage:<12} {rate:9.0f} words/s{ratio}")
+                print(f"  {corpus:<8} {name:<{NAME_WIDTH}} {stage:<12} {rate:9.0f} words/s{ratio}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -550,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
                         broken[configuration.name] = result["error"]
                     done = f"failed: {result['error']}" if "error" in result else f"{result['seconds']:6.1f} s"
                     print(
-                        f"  round {round_ + 1}/{args.repeats} {name:<8} {configuration.name:<22} {done}",
+                        f"  round {round_ + 1}/{args.repeats} {name:<8} {configuration.name:<{NAME_WIDTH}} {done}",
                         file=sys.stderr,
                     )
     report["load_average"] = (report["machine"]["load_average_start"][0], os.getloadavg()[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import deque
 from collections.abc import Iterator
 from typing import IO
 
@@ -14,10 +15,22 @@ from presslens.cli.errors import error_line
 from presslens.cli.model_options import model_options
 from presslens.cli.render import print_document
 from presslens.document import Document, json_schema
+from presslens.engines.local import IngestSettings, analyse_inputs, usable_cores
 from presslens.errors import InputError, PresslensError
-from presslens.ingest import DEFAULT_MAX_BYTES, IngestOptions, ReadContext, expand_paths, holds_many, read_path
+from presslens.ingest import (
+    DEFAULT_MAX_BYTES,
+    IngestOptions,
+    RawInput,
+    ReadContext,
+    expand_paths,
+    holds_many,
+    read_inputs,
+)
+from presslens.stages import ANALYSIS_STAGES
 
 FORMATS = ("json", "jsonl", "text")
+BATCH_SIZE = 8  # documents parsed and encoded together in one process (Pipeline.analyze_all's default)
+WORKER_CHUNK = 4  # inputs per chunk handed to a worker (see chunk_size)
 
 
 class _Writer:
@@ -48,6 +61,23 @@ class _Writer:
         self.stream.flush()
 
 
+def default_workers(many: bool) -> int:
+    """Two worker processes for several inputs on two or more cores, else this process alone.
+
+    Measured on 2 cores (benchmarks/run.py, "presslens analyze, 2 workers"): one process leaves
+    a core idle while spaCy parses; two workers keep both busy. Each worker loads its own
+    models (1.2 GB at peak), so more than two is asked for, not assumed.
+    """
+    return 2 if many and usable_cores() >= 2 else 1
+
+
+def chunk_size(workers: int) -> int:
+    """Inputs analysed together by one worker: the pipeline's batch in one process; smaller
+    with workers, so that the last chunks keep every worker busy (a document's analysis
+    never depends on the documents batched with it)."""
+    return BATCH_SIZE if workers <= 1 else WORKER_CHUNK
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
@@ -55,6 +85,13 @@ class _Writer:
 @click.option("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, show_default=True, help="Refuse larger inputs.")
 @click.option("--any-language", is_flag=True, help="Analyse text that is not English (with a warning).")
 @click.option("--no-clean", is_flag=True, help="Keep site debris lines (offsets then match the file as read).")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Analysis processes, each loading the models once (1.2 GB at peak) and taking its share of the cores; "
+    "the output is the same, in the same order. Default: 2 for several inputs on 2+ cores, else 1.",
+)
 @model_options
 def analyze(
     paths: tuple[str, ...],
@@ -63,6 +100,7 @@ def analyze(
     max_bytes: int,
     any_language: bool,
     no_clean: bool,
+    workers: int | None,
     spacy_name: str | None,
     technique_threshold: float | None,
 ) -> None:
@@ -70,17 +108,25 @@ def analyze(
 
     Bad inputs are reported one line each and skipped; the exit status is 1 if any failed.
     """
-    # The pipeline imports spaCy and torch: here, so that `--help` and the other commands start without them.
-    from presslens.pipeline import Pipeline
-
+    if workers is not None and workers < 1:
+        error_line(f"--workers: {workers} is not a number of processes (1 or more)")
+        sys.exit(2)
     options = IngestOptions(max_bytes=max_bytes, english_only=not any_language, clean=not no_clean)
     files = expand_paths(paths)
     # One file in, one JSON object out; anything that can hold several gives a JSON list.
     many = len(files) > 1 or any(holds_many(f) for f in files)
+    workers = workers or default_workers(many)
+    settings = IngestSettings(
+        stages=ANALYSIS_STAGES,
+        spacy_name=spacy_name,
+        technique_threshold=technique_threshold,
+        options=options,
+        workers=workers,
+        batch_size=chunk_size(workers),
+    )
     stream: IO[str] = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
     writer = _Writer(stream, fmt, many, to_terminal=not out and sys.stdout.isatty())
     failures: list[InputError] = []
-    pipeline = Pipeline(spacy_name=spacy_name, technique_threshold=technique_threshold)
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -91,18 +137,22 @@ def analyze(
         transient=True,
         disable=len(files) < 2,
     )
+    # The file each input came from, oldest first: results come back in input order, so the
+    # files before the current result's are done.
+    file_of: deque[int] = deque()
 
-    context = ReadContext(max_bytes)
-
-    def items() -> Iterator[Document | InputError]:
-        for name in files:
-            yield from read_path(name, options, context)
-            progress.advance(task)
+    def items() -> Iterator[RawInput | InputError]:
+        context = ReadContext(max_bytes)
+        for index, name in enumerate(files):
+            for item in read_inputs(name, context):
+                file_of.append(index)
+                yield item
 
     try:
         with progress:
             task = progress.add_task("analysing", total=len(files), rate="")
-            for result in pipeline.analyze_all(items()):
+            for result in analyse_inputs(items(), settings):
+                progress.update(task, completed=file_of.popleft())
                 if isinstance(result, InputError):
                     failures.append(result)
                     # Plain echo, never wrapped: one input, one line. The live bar redirects it.
@@ -112,6 +162,7 @@ def analyze(
                     elapsed = progress.tasks[0].elapsed or 0.0
                     if elapsed:
                         progress.update(task, rate=f"{writer.count / elapsed:.1f} docs/s")
+            progress.update(task, completed=len(files))
         writer.close()
     except PresslensError as error:
         error_line(str(error))

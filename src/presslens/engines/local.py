@@ -6,6 +6,10 @@ clean and analyse; each builds its pipeline and loads its models once. A documen
 text is stored already (same Document.id, the sha256 of the text) is not analysed again,
 so a rerun after a crash or a kill finishes the job: nothing already committed is lost, and
 nothing is stored twice.
+
+`presslens analyze --workers N` runs on the same workers (``analyse_inputs``): the parent
+reads, the workers analyse chunks (``analyse_documents``), and the results come back in
+input order, with every layer, to be written as one process writes them.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
 
 from presslens.actors.corpus import Aliases
 from presslens.document import Document
@@ -35,6 +40,9 @@ if TYPE_CHECKING:
 WARM_UP = "The harbour minister said on Monday that the port of Calvetta would reopen."
 # What a chunk gives back when the process analysing it died.
 CRASHED = "the analysis process died"
+
+Chunk = TypeVar("Chunk")
+Result = TypeVar("Result")
 
 
 class IngestAborted(PresslensError):
@@ -119,6 +127,13 @@ def _watch_parent(parent: int) -> None:
             os._exit(3)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's or taskset's share)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def init_worker(settings: IngestSettings, known: frozenset[str], parent: int | None = None) -> None:
     """Build the pipeline and load its models, once per process; a model that cannot load
     is kept as the message every chunk then returns."""
@@ -128,7 +143,7 @@ def init_worker(settings: IngestSettings, known: frozenset[str], parent: int | N
             import torch
 
             # Workers share the cores: each takes its share, not all of them.
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // settings.workers))
+            torch.set_num_threads(max(1, usable_cores() // settings.workers))
     # The pipeline imports spaCy: here, so that importing the engine (every CLI command) stays cheap.
     from presslens.pipeline import Pipeline
 
@@ -196,6 +211,37 @@ def analyse_chunk(items: list[RawInput]) -> list[Outcome] | str:
     return outcomes
 
 
+def _read_one(item: RawInput | InputError, options: IngestOptions) -> Document | InputError:
+    if isinstance(item, InputError):
+        return item
+    try:
+        return to_document(item, options)
+    except InputError as error:
+        return error
+    except Exception as error:  # a reader's bug must not stop the other inputs
+        return InputError(item.source, f"cannot be read ({error.__class__.__name__}: {error})", item.weight)
+
+
+def analyse_documents(items: list[RawInput | InputError]) -> list[Document | InputError] | str:
+    """`presslens analyze`'s chunk: each input read and analysed, one result per item in
+    order (a failure, read or analysis, as an InputError). Unlike ``analyse_chunk`` the
+    documents keep every layer and the metadata as read: what one process writes. A string
+    is a fatal message (see init_worker)."""
+    if _worker is None:
+        raise RuntimeError("analyse_documents runs in a process set up by init_worker")
+    if isinstance(_worker.pipeline, str):
+        return _worker.pipeline
+    options = _worker.settings.reading_options()
+    documents = [_read_one(item, options) for item in items]
+    return list(_worker.pipeline.analyze_all(documents, batch_size=_worker.settings.batch_size))
+
+
+def _worker_pid(seconds: float) -> int:
+    # Held a moment, so that the next such call goes to another worker (see WorkerPool.wait_ready).
+    time.sleep(seconds)
+    return os.getpid()
+
+
 # --- the parent side ----------------------------------------------------------------------
 
 
@@ -220,42 +266,65 @@ ChunkResult = tuple[list[RawInput], list[Outcome] | str]
 
 
 def _run_local(
-    chunks: Iterator[list[RawInput]], settings: IngestSettings, known: frozenset[str]
-) -> Iterator[ChunkResult]:
+    chunks: Iterator[Chunk],
+    settings: IngestSettings,
+    known: frozenset[str],
+    task: Callable[[Chunk], Result | str],
+) -> Iterator[tuple[Chunk, Result | str]]:
     init_worker(settings, known)
     for chunk in chunks:
-        yield chunk, analyse_chunk(chunk)
+        yield chunk, task(chunk)
 
 
-def _run_pool(
-    chunks: Iterator[list[RawInput]], settings: IngestSettings, known: frozenset[str]
-) -> Iterator[ChunkResult]:
-    """Chunks through worker processes, a few in flight at a time so that reading never runs
-    far ahead of analysis (a crawl need not fit in memory)."""
-    context = multiprocessing.get_context("spawn")  # no fork: torch and DuckDB hold threads
+class WorkerPool:
+    """``settings.workers`` analysis processes, each set up once by ``init_worker`` (its
+    pipeline built, its models loaded); started on first use, and again after a worker died."""
 
-    def start() -> ProcessPoolExecutor:
+    def __init__(self, settings: IngestSettings, known: frozenset[str] = frozenset()) -> None:
+        self.settings = settings
+        self.known = known
+        self._context = multiprocessing.get_context("spawn")  # no fork: torch and DuckDB hold threads
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=settings.workers,
-            mp_context=context,
+            max_workers=self.settings.workers,
+            mp_context=self._context,
             initializer=init_worker,
-            initargs=(settings, known, os.getpid()),
+            initargs=(self.settings, self.known, os.getpid()),
         )
 
-    pool = start()
-    in_flight: dict[Future[list[Outcome] | str], list[RawInput]] = {}
-    exhausted = False
-    try:
+    def wait_ready(self) -> None:
+        """Return once every worker has started and loaded its models (a benchmark then
+        times the analysis alone, as it does in one process)."""
+        seen: set[int] = set()
+        while len(seen) < self.settings.workers:
+            calls = [self._pool.submit(_worker_pid, 0.2) for _ in range(self.settings.workers)]
+            seen.update(call.result() for call in calls)
+
+    def run(
+        self, task: Callable[[Chunk], Result | str], chunks: Iterator[Chunk], ordered: bool = False
+    ) -> Iterator[tuple[Chunk, Result | str]]:
+        """Each chunk and ``task``'s result for it (CRASHED if its worker died), as they finish
+        or, ``ordered``, in the chunks' order. A few chunks are in flight at a time, so that
+        reading never runs far ahead of analysis (a crawl need not fit in memory)."""
+        in_flight: dict[Future[Result | str], Chunk] = {}  # in submission order
+        exhausted = False
         while in_flight or not exhausted:
-            while not exhausted and len(in_flight) < 2 * settings.workers:
+            while not exhausted and len(in_flight) < 2 * self.settings.workers:
                 chunk = next(chunks, None)
                 if chunk is None:
                     exhausted = True
                 else:
-                    in_flight[pool.submit(analyse_chunk, chunk)] = chunk
+                    in_flight[self._pool.submit(task, chunk)] = chunk
             if not in_flight:
                 break
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            if ordered:
+                head = next(iter(in_flight))
+                wait([head])
+                done: Iterable[Future[Result | str]] = [head]
+            else:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             broken = False
             for future in done:
                 chunk = in_flight.pop(future)
@@ -266,15 +335,31 @@ def _run_pool(
                     yield chunk, CRASHED
             if broken:
                 # A worker died (out of memory, a crash in native code): the chunks it held
-                # are failures, the pool starts again and the ingest goes on.
+                # are failures, the pool starts again and the run goes on.
                 for future, chunk in list(in_flight.items()):
                     future.cancel()
                     yield chunk, CRASHED
                 in_flight.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = start()
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _run_pool(
+    chunks: Iterator[list[RawInput]], settings: IngestSettings, known: frozenset[str]
+) -> Iterator[ChunkResult]:
+    with WorkerPool(settings, known) as pool:
+        yield from pool.run(analyse_chunk, chunks)
 
 
 def ingest(
@@ -324,8 +409,11 @@ def ingest(
 
     inputs = read_files(files, ReadContext(settings.options.max_bytes), settings.fmt)
     chunks = _chunks(inputs, settings.batch_size, reading_failure)
-    run = _run_local if settings.workers <= 1 else _run_pool
-    for chunk, result in run(chunks, settings, known):
+    if settings.workers <= 1:
+        results = _run_local(chunks, settings, known, analyse_chunk)
+    else:
+        results = _run_pool(chunks, settings, known)
+    for chunk, result in results:
         if result is CRASHED:
             for item in chunk:
                 settle(Outcome(item.source, item.weight, reason=f"{CRASHED} (out of memory?); rerun to retry"))
@@ -336,3 +424,49 @@ def ingest(
                 settle(outcome)
     report.corpus_actors = store.resolve_actors(aliases)
     return report
+
+
+# --- presslens analyze --------------------------------------------------------------------
+
+
+def _analysis_chunks(items: Iterable[RawInput | InputError], size: int) -> Iterator[list[RawInput | InputError]]:
+    # Reading failures travel in their chunk, to come back in their place among the results.
+    chunk: list[RawInput | InputError] = []
+    for item in items:
+        chunk.append(item)
+        if sum(isinstance(i, RawInput) for i in chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def analyse_inputs(
+    items: Iterable[RawInput | InputError], settings: IngestSettings, pool: WorkerPool | None = None
+) -> Iterator[Document | InputError]:
+    """`presslens analyze`: every input read and analysed, in ``settings.workers`` processes
+    (1: this one) or in ``pool``, one result per item in input order, a failure as an
+    InputError (a worker that died fails the inputs it held, the others go on). A model that
+    cannot load raises a PresslensError."""
+    chunks = _analysis_chunks(items, settings.batch_size)
+    owned = WorkerPool(settings) if pool is None and settings.workers > 1 else None
+    results: Iterator[tuple[list[RawInput | InputError], list[Document | InputError] | str]]
+    runner = pool or owned
+    if runner is not None:
+        results = runner.run(analyse_documents, chunks, ordered=True)
+    else:
+        results = _run_local(chunks, settings, frozenset(), analyse_documents)
+    try:
+        for chunk, result in results:
+            if result is CRASHED:
+                for item in chunk:
+                    yield (
+                        item if isinstance(item, InputError) else InputError(item.source, f"{CRASHED} (out of memory?)")
+                    )
+            elif isinstance(result, str):
+                raise PresslensError(result)
+            else:
+                yield from result
+    finally:
+        if owned is not None:
+            owned.close()
