@@ -156,7 +156,7 @@ def recipe_for(variant: Variant, folder: Path, batches: int) -> Iterator[dict[st
             state["trainable"] = sum(p.numel() for p in model.parameters() if p.requires_grad and p is not embeddings)
             return model
 
-    def counting_collate(batch: list, cls_id: int, sep_id: int) -> tuple[torch.Tensor, ...]:  # type: ignore[type-arg]
+    def counting_collate(batch: list, cls_id: int, sep_id: int) -> tuple[torch.Tensor, ...]:
         state["batches"] += 1
         done = state["batches"]
         if done == 1:
@@ -173,7 +173,7 @@ def recipe_for(variant: Variant, folder: Path, batches: int) -> Iterator[dict[st
             )
         return collate(batch, cls_id, sep_id)
 
-    train_module.base_model_path = lambda: folder
+    train_module.base_model_path = lambda name="minilm": folder
     train_module.TechniqueEncoder = Encoder  # type: ignore[misc]
     train_module._collate = counting_collate
     try:
@@ -230,8 +230,10 @@ def run_variant(
     train_seconds = time.time() - started
     log.info("%s: trained in %.0f s (%d batches)", variant.name, train_seconds, state["batches"])
     resumed = state["batches"] < batches
-    if resumed and state["batches"]:  # the run went on from a checkpoint: the epoch's time at this run's rate
-        train_seconds = train_seconds / state["batches"] * batches
+    if resumed and config.checkpoints is not None:
+        # The run went on from a checkpoint, which counts the time of every run that went into it.
+        saved = train_module.load_checkpoint(config.checkpoints, None)
+        train_seconds = saved.seconds if saved is not None else 0.0
     model.eval()
     # The network looks up "[CLS]" and "[SEP]" by name unless told: MPNet has them in its
     # vocabulary but was trained with <s> and </s>; XLM-R has neither.
@@ -287,7 +289,7 @@ def run_variant(
             "threads": threads,
             "dtype": "float32",
         },
-        "config": asdict(config),
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     }
     log.info(
         "%s: held-out SI F1 %.3f (%.3f at %.1f), TC %.3f, FLC %.3f; %.0f words/s",

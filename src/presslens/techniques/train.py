@@ -132,6 +132,7 @@ class _Checkpoint:
     scheduler: dict[str, object]
     torch_rng: torch.Tensor
     settings: dict[str, object]
+    seconds: float = 0.0  # time spent training so far, over every run that went into it
 
 
 def _checkpoint_settings(config: TrainConfig, windows: int) -> dict[str, object]:
@@ -147,12 +148,12 @@ def _save_checkpoint(folder: Path, checkpoint: _Checkpoint) -> None:
     temporary.replace(folder / CHECKPOINT)  # a kill mid-write leaves the previous checkpoint whole
 
 
-def load_checkpoint(folder: Path | None, settings: dict[str, object]) -> _Checkpoint | None:
-    """The checkpoint in ``folder`` if it was written by a run with these settings."""
+def load_checkpoint(folder: Path | None, settings: dict[str, object] | None) -> _Checkpoint | None:
+    """The checkpoint in ``folder`` if it was written by a run with these settings (None: any)."""
     if folder is None or not (folder / CHECKPOINT).is_file():
         return None
     saved = torch.load(folder / CHECKPOINT, weights_only=False)
-    if saved.get("settings") != settings:
+    if settings is not None and saved.get("settings") != settings:
         raise ValueError(
             f"{folder / CHECKPOINT}: written by a run with other settings; remove it or use another folder"
         )
@@ -197,7 +198,9 @@ def train_encoder(
     settings = _checkpoint_settings(config, len(windows))
     resumed = load_checkpoint(config.checkpoints, settings)
     step, first_epoch, skip = 0, 0, 0
+    earlier_seconds, run_started = 0.0, time.time()
     if resumed is not None:
+        earlier_seconds = resumed.seconds
         model.load_state_dict(resumed.model)
         optimiser.load_state_dict(resumed.optimiser)
         scheduler.load_state_dict(resumed.scheduler)
@@ -253,6 +256,7 @@ def train_encoder(
                         scheduler.state_dict(),
                         torch.get_rng_state(),
                         settings,
+                        earlier_seconds + time.time() - run_started,
                     ),
                 )
         if on_epoch is not None:
@@ -270,6 +274,7 @@ def train_encoder(
                     scheduler.state_dict(),
                     torch.get_rng_state(),
                     settings,
+                    earlier_seconds + time.time() - run_started,
                 ),
             )
     return model
