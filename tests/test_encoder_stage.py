@@ -3,7 +3,7 @@ reads it, batched across documents without changing a score of the shipped model
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import pytest
@@ -44,7 +44,7 @@ def _texts() -> list[str]:
 
 
 def _encoder() -> WindowEncoder:
-    encoder = load_encoder()
+    encoder = load_encoder(runtime="torch")  # the torch body: these tests are of WindowEncoder
     assert isinstance(encoder, WindowEncoder)
     return encoder
 
@@ -146,12 +146,37 @@ def test_batched_states_are_the_states_of_each_document_alone(counter: ForwardCo
 
 
 def test_one_encoder_pass_per_document_for_two_readers(counter: ForwardCounter) -> None:
+    """On the torch runtime (counted at the body's forward calls); two readers of the states
+    (the technique stage reads the default runtime's, so a second StatesReader stands in)."""
+    reader = StatesReader()
+    pipeline = Pipeline(stages=[EncoderStage(runtime="torch"), StatesReader(), reader], spacy_name="sm")
+    _check_one_pass(pipeline, reader, lambda: counter.windows)
+
+
+def test_one_encoder_pass_per_document_on_the_default_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the default runtime, ONNX Runtime (counted at its session calls)."""
+    from presslens.encoder.onnx import OnnxWindowEncoder
+
+    encoder = load_encoder()
+    assert isinstance(encoder, OnnxWindowEncoder)
+    windows = [0]
+    states = encoder._states
+
+    def counting(ids: torch.Tensor, mask: torch.Tensor) -> Any:
+        windows[0] += int(ids.shape[0])
+        return states(ids, mask)
+
+    monkeypatch.setattr(encoder, "_states", counting)
     reader = StatesReader()
     pipeline = Pipeline(stages=[EncoderStage(), TechniqueStage(), reader], spacy_name="sm")
+    _check_one_pass(pipeline, reader, lambda: windows[0])
+
+
+def _check_one_pass(pipeline: Pipeline, reader: StatesReader, windows_read: Callable[[], int]) -> None:
     texts = _texts()
     documents = list(pipeline.analyze_all([Document.from_text(t) for t in texts], batch_size=3))
     assert all(isinstance(d, Document) for d in documents)
-    assert counter.windows == sum(_windows(t) for t in texts)  # each window once, for both readers
+    assert windows_read() == sum(_windows(t) for t in texts)  # each window once, for both readers
     assert [shape[0] for shape in reader.shapes] == [_windows(t) for t in texts]
     # The states are freed when the document is done.
     assert len(reader.seen) == len(texts) and all(a.encoding is None for a in reader.seen)

@@ -46,7 +46,8 @@ def test_model_loads_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     model = load_technique_predictor()
     assert isinstance(model, EncoderTechniquePredictor) and model.network is load_predictor()
     assert model.threshold == model.network.decoding.threshold
-    assert sum(key.startswith("techniques:encoder:") for key in registry.load_seconds) == 1
+    # (Other tests of this process may load the torch runtime on purpose: another load.)
+    assert sum(k.startswith("techniques:encoder:") and "runtime=torch" not in k for k in registry.load_seconds) == 1
 
 
 def test_model_is_small_enough() -> None:

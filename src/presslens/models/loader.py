@@ -228,7 +228,7 @@ BUILT_IN_MODELS: tuple[tuple[ModelEntry, bool], ...] = (
             ENCODER,
             TECHNIQUE_ENCODER,
             "presslens.techniques.model:load_technique_encoder",
-            "the encoder of a technique model (options: technique_model, folder, quantise)",
+            "the encoder of a technique model (options: technique_model, folder, quantise, runtime onnx|torch)",
             cached=False,  # it is the technique model's, loaded (once) with it
         ),
         True,
@@ -247,7 +247,7 @@ BUILT_IN_MODELS: tuple[tuple[ModelEntry, bool], ...] = (
             TECHNIQUES,
             "encoder",
             "presslens.techniques.model:EncoderTechniquePredictor.load",
-            "a fine-tuned encoder and a span classifier (options: folder, quantise)",
+            "a fine-tuned encoder and a span classifier (options: folder, quantise, runtime onnx|torch)",
         ),
         True,
     ),

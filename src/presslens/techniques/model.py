@@ -12,13 +12,14 @@ stage applies only the heads to its states.
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from presslens.encoder.encoding import Encoder, Encoding
 from presslens.errors import ModelError
-from presslens.models.loader import TECHNIQUES, load_model
+from presslens.models.loader import TECHNIQUES, load_model, registry
 
 if TYPE_CHECKING:
     from presslens.techniques.predictor import EncoderTechniqueNetwork
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "techniques"
 MODEL_DIR_ENV = "PRESSLENS_TECHNIQUE_MODEL"
 SHIPPED = "encoder"  # the registry name of the shipped model
+RUNTIMES = ("onnx", "torch")  # what can run the shipped model's encoder body
+DEFAULT_RUNTIME = "onnx"
 
 
 def model_dir(folder: Path | None = None) -> Path:
@@ -84,19 +87,27 @@ class EncoderTechniquePredictor:
         self.network = network
 
     @classmethod
-    def load(cls, folder: Path, quantise: bool = True) -> EncoderTechniquePredictor:
+    def load(cls, folder: Path, quantise: bool = True, runtime: str = DEFAULT_RUNTIME) -> EncoderTechniquePredictor:
         """The model in ``folder``. ``quantise``: int8 linear layers, as `analyze` runs it
-        (faster on CPU, scores a point or so lower than float32)."""
+        (faster on CPU). ``runtime``: what runs the encoder body, "onnx" (ONNX Runtime, the
+        default: 2.5-3 x torch int8's speed and nearer float32, benchmarks/experiments/onnx_encoder.py)
+        or "torch"; the heads always run in torch."""
         # torch and transformers only here: importing the stage must stay cheap.
         import torch
 
         from presslens.techniques.predictor import CONFIG_FILE, EncoderTechniqueNetwork
 
+        if runtime not in RUNTIMES:
+            raise ModelError(f"encoder runtime '{runtime}': not one of {', '.join(RUNTIMES)}")
         if not (folder / CONFIG_FILE).exists():
             raise ModelError(f"no technique model in {folder}: train one with `presslens train techniques`")
         # The pipeline runs one document at a time per process; more threads than cores only thrash.
         torch.set_num_threads(max(1, min(torch.get_num_threads(), os.cpu_count() or 1)))
-        return cls(EncoderTechniqueNetwork.load(folder, quantise=quantise))
+        network = EncoderTechniqueNetwork.load(folder, quantise=quantise)
+        if runtime == "onnx":
+            # Its own reads (predict, the PTC commands) and the shared pass alike: one runtime.
+            network.encoder = _onnx_encoder(network, folder, quantise)
+        return cls(network)
 
     @property
     def threshold(self) -> float:
@@ -136,29 +147,58 @@ class EncoderTechniquePredictor:
         return predicted
 
 
+def _options(name: str | None, folder: Path | None, quantise: bool, runtime: str | None) -> dict[str, Hashable]:
+    # runtime is an option of the shipped model, not of every model; spelt out for the shipped
+    # model, so that its default and an explicit "onnx" are one load, not two.
+    options: dict[str, Hashable] = {"folder": model_dir(folder), "quantise": quantise}
+    if runtime is None and (name or registry.default(TECHNIQUES)) == SHIPPED:
+        runtime = DEFAULT_RUNTIME
+    if runtime is not None:
+        options["runtime"] = runtime
+    return options
+
+
 def load_technique_predictor(
-    name: str | None = None, folder: Path | None = None, quantise: bool = True
+    name: str | None = None, folder: Path | None = None, quantise: bool = True, runtime: str | None = None
 ) -> TechniquePredictor:
     """The technique model ``name`` (default: the registry's default, the shipped encoder),
     from ``folder`` (default ``$PRESSLENS_TECHNIQUE_MODEL`` or the packaged model), loaded
     once per process."""
-    return cast(TechniquePredictor, load_model(TECHNIQUES, name, folder=model_dir(folder), quantise=quantise))
+    return cast(TechniquePredictor, load_model(TECHNIQUES, name, **_options(name, folder, quantise, runtime)))
 
 
-def load_predictor(folder: Path | None = None, quantise: bool = True) -> EncoderTechniqueNetwork:
+def load_predictor(
+    folder: Path | None = None, quantise: bool = True, runtime: str | None = None
+) -> EncoderTechniqueNetwork:
     """The shipped model's network itself, loaded once per process (the same load as
     ``load_technique_predictor``): the PTC commands read its piece probabilities and spans."""
-    model = cast(
-        EncoderTechniquePredictor, load_model(TECHNIQUES, SHIPPED, folder=model_dir(folder), quantise=quantise)
-    )
-    return model.network
+    options = _options(SHIPPED, folder, quantise, runtime)
+    return cast(EncoderTechniquePredictor, load_model(TECHNIQUES, SHIPPED, **options)).network
 
 
 def load_technique_encoder(
-    technique_model: str | None = None, folder: Path | None = None, quantise: bool = True
+    technique_model: str | None = None, folder: Path | None = None, quantise: bool = True, runtime: str | None = None
 ) -> Encoder | None:
     """The encoder of the technique model ``technique_model`` (default: the registry's
     default), loaded with it (``load_technique_predictor``); the loader's default encoder
-    (kind "encoder"). None for a technique model that reads no shared states."""
-    predictor = load_technique_predictor(technique_model, folder, quantise)
+    (kind "encoder"). None for a technique model that reads no shared states. ``runtime``
+    (the shipped model's option): "onnx" (its default) or "torch"."""
+    predictor = load_technique_predictor(technique_model, folder, quantise, runtime)
     return predictor.encoder if isinstance(predictor, EncodingReader) else None
+
+
+def _onnx_encoder(network: EncoderTechniqueNetwork, folder: Path, quantise: bool) -> Encoder:
+    """``network``'s body on ONNX Runtime, built from the float32 weights in ``folder``; its
+    name says which weights and precision the heads read, and on which runtime."""
+    # onnxruntime only here: the torch runtime, and importing the stage, do without it.
+    from presslens.encoder.onnx import OnnxSettings, load_onnx_encoder
+    from presslens.techniques.predictor import MODEL_FILE, EncoderTechniqueNetwork
+
+    return load_onnx_encoder(
+        sources=[folder / MODEL_FILE, folder / "encoder" / "config.json"],
+        float_body=lambda: EncoderTechniqueNetwork.load(folder, quantise=False).model.encoder,
+        tokenizer=network.tokenizer,
+        special_ids=(network.cls_id, network.sep_id),
+        name=f"{network.encoder.name} on ONNX Runtime",
+        settings=OnnxSettings(quantise=quantise),
+    )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from presslens.encoder.encoding import Encoding
+from presslens.encoder.encoding import Encoder, Encoding
 from presslens.encoder.transformer import WindowEncoder
 from presslens.encoder.windows import EncodedArticle, best_window, load_tokenizer, special_token_id
 from presslens.techniques.encoder import TechniqueEncoder
@@ -85,7 +85,7 @@ class EncoderTechniqueNetwork:
         )
         # The body, read over windows: the encoder of the pipeline's shared pass (the same
         # module, so its weights are loaded once).
-        self.encoder = WindowEncoder(model.encoder, tokenizer, (self.cls_id, self.sep_id), name)
+        self.encoder: Encoder = WindowEncoder(model.encoder, tokenizer, (self.cls_id, self.sep_id), name)
 
     # -- loading and saving -------------------------------------------------------------
 
