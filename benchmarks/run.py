@@ -246,12 +246,25 @@ def child_spacy(spec: dict[str, Any], corpus: dict[str, Any], configuration: Con
     }
 
 
+def _count(results: Iterable[Any]) -> tuple[int, int, int]:
+    """(articles analysed, their whitespace words, failures) of an analysis' results."""
+    from presslens.document import Document
+
+    articles = words = failed = 0
+    for result in results:
+        if isinstance(result, Document):
+            articles += 1
+            words += len(result.text.split())
+        else:
+            failed += 1
+    return articles, words, failed
+
+
 def child_presslens(spec: dict[str, Any], corpus: dict[str, Any], configuration: Configuration) -> dict[str, Any]:
     """What `presslens analyze FILES` does, minus writing the output: ingest from the files,
     then Pipeline.analyze_all. Ingest, spaCy, the nlp layers and each stage are timed by
     wrapping them from outside (a few microseconds per call)."""
     import presslens.pipeline as pipeline_module
-    from presslens.document import Document
     from presslens.ingest import IngestOptions, document_from_text, read_path
     from presslens.pipeline import Pipeline
 
@@ -277,14 +290,10 @@ def child_presslens(spec: dict[str, Any], corpus: dict[str, Any], configuration:
         for name in corpus["files"]:
             yield from read_path(name, options)
 
-    articles = words = failed = 0
     started = time.perf_counter()
-    for result in pipeline.analyze_all(timer.iterate(items(), "ingest"), batch_size=spec["batch_size"]):
-        if isinstance(result, Document):
-            articles += 1
-            words += len(result.text.split())
-        else:
-            failed += 1
+    articles, words, failed = _count(
+        pipeline.analyze_all(timer.iterate(items(), "ingest"), batch_size=spec["batch_size"])
+    )
     seconds = time.perf_counter() - started
     parts = dict(timer.seconds)
     parts["other"] = seconds - sum(parts.values())
@@ -323,7 +332,6 @@ def child_presslens_workers(
     """What `presslens analyze --workers N FILES` does, minus writing the output: inputs read
     here, read into documents and analysed in N worker processes, results back in order."""
     from presslens.cli.analyze import chunk_size
-    from presslens.document import Document
     from presslens.engines.local import IngestSettings, WorkerPool, analyse_inputs
     from presslens.ingest import IngestOptions, ReadContext, read_inputs
 
@@ -343,14 +351,8 @@ def child_presslens_workers(
             for name in corpus["files"]:
                 yield from read_inputs(name, context)
 
-        articles = words = failed = 0
         started = time.perf_counter()
-        for result in analyse_inputs(items(), settings, pool):
-            if isinstance(result, Document):
-                articles += 1
-                words += len(result.text.split())
-            else:
-                failed += 1
+        articles, words, failed = _count(analyse_inputs(items(), settings, pool))
         seconds = time.perf_counter() - started
         worker_peaks = _children_peak_rss_mb()
     return {

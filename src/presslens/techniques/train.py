@@ -208,6 +208,13 @@ def train_encoder(
         rng.setstate(resumed.epoch_rng)  # type: ignore[arg-type]
         step, first_epoch, skip = resumed.step, resumed.epoch, resumed.batch
         log.info("resumed from %s: epoch %d, batch %d, step %d", config.checkpoints, first_epoch + 1, skip, step)
+
+    def checkpoint(epoch: int, batch: int, epoch_rng: object) -> None:
+        assert config.checkpoints is not None
+        state = (model.state_dict(), optimiser.state_dict(), scheduler.state_dict(), torch.get_rng_state())
+        seconds = earlier_seconds + time.time() - run_started
+        _save_checkpoint(config.checkpoints, _Checkpoint(epoch, batch, step, epoch_rng, *state, settings, seconds))
+
     for epoch in range(first_epoch, config.epochs):
         model.train()
         epoch_rng = rng.getstate()
@@ -244,39 +251,11 @@ def train_encoder(
                 )
                 total = 0.0
             if config.checkpoints is not None and (batch_index + 1) % config.checkpoint_every == 0:
-                _save_checkpoint(
-                    config.checkpoints,
-                    _Checkpoint(
-                        epoch,
-                        batch_index + 1,
-                        step,
-                        epoch_rng,
-                        model.state_dict(),
-                        optimiser.state_dict(),
-                        scheduler.state_dict(),
-                        torch.get_rng_state(),
-                        settings,
-                        earlier_seconds + time.time() - run_started,
-                    ),
-                )
+                checkpoint(epoch, batch_index + 1, epoch_rng)
         if on_epoch is not None:
             on_epoch(epoch, model)
         if config.checkpoints is not None:  # the epoch is done: the next run starts the next one
-            _save_checkpoint(
-                config.checkpoints,
-                _Checkpoint(
-                    epoch + 1,
-                    0,
-                    step,
-                    rng.getstate(),
-                    model.state_dict(),
-                    optimiser.state_dict(),
-                    scheduler.state_dict(),
-                    torch.get_rng_state(),
-                    settings,
-                    earlier_seconds + time.time() - run_started,
-                ),
-            )
+            checkpoint(epoch + 1, 0, rng.getstate())
     return model
 
 
