@@ -94,12 +94,13 @@ def test_migration_recounts_the_shares_of_an_old_store(tmp_path: Path, monkeypat
         for document in documents:
             rows = document_rows(document)
             del rows["documents"]["nonspace_chars"], rows["techniques"]["nonspace_chars"]
+            del rows["techniques"]["origin"]  # version 3's
             spans = merge_intervals((t.start, t.end) for t in document.techniques)
             rows["documents"]["technique_chars"] = [sum(end - start for start, end in spans)]  # version 1's count
             store.add_rows(rows)
     monkeypatch.undo()
     with Store(path) as store:
-        assert store.version() == 2
+        assert store.version() == schema.SCHEMA_VERSION
     con = duckdb.connect(str(path), read_only=True)
     stored = con.execute("SELECT id, technique_chars, nonspace_chars FROM documents ORDER BY id").fetchall()
     per_span = con.execute("SELECT doc_id, idx, nonspace_chars FROM techniques ORDER BY doc_id, idx").fetchall()
