@@ -149,6 +149,11 @@ def main() -> None:
     parser.add_argument("--confidence", type=float, default=0.5, help="least technique probability kept")
     parser.add_argument("--limit", type=int, default=0, help="a smoke run: this many unlabelled and PTC articles")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--students",
+        default="gold,gold+pseudo",
+        help="which students to train (comma-separated); those already in the results file are kept, not retrained",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     import transformers
@@ -229,9 +234,16 @@ def main() -> None:
         "gold+pseudo": encoded_gold
         + [(a, encode(tokenizer, a.text)) for a in window_subset(pseudo, gold_windows, seed=13)],
     }
-    results: dict[str, object] = {}
+    # A student already scored in this results file (same teacher, confidence and split) is
+    # kept: a run that spans machines trains only what is missing.
+    earlier = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    same_run = all(earlier.get(k) == report[k] for k in ("teacher", "confidence", "continuation_lr", "articles"))
+    results: dict[str, object] = dict(earlier.get("students", {})) if same_run else {}
     report["students"] = results
+    wanted = {name.strip() for name in args.students.split(",")}
     for name, articles in students.items():
+        if name not in wanted or name in results:
+            continue
         config = TrainConfig(
             epochs=1, encoder_lr=CONTINUATION_LR, threads=args.threads, checkpoints=runs / name.replace("+", "-")
         )

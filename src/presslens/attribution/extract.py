@@ -15,6 +15,7 @@ from presslens.attribution.features import CueLexicon, items, paragraphs, sequen
 from presslens.attribution.patterns import according_to, edge_trimmed, labelled_lines, signed_quotes
 from presslens.attribution.polnear import Intervals
 from presslens.attribution.types import FoundAttribution
+from presslens.encoder.encoding import Encoding
 from presslens.errors import ModelError
 from presslens.lexicon import get as get_lexicon
 from presslens.models.loader import ATTRIBUTION, load_model
@@ -33,8 +34,17 @@ SOURCE, CUE, CONTENT = "S", "C", "Q"  # tag names: B-S, I-C, ...
 EN = get_lexicon("en")  # the cue words of the rules below (the tagger was trained on English)
 
 
-def model_dir(folder: Path | None = None) -> Path:
-    return folder or Path(os.environ.get(MODEL_DIR_ENV, DEFAULT_MODEL_DIR))
+NEURAL_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "attribution-neural"
+
+
+def model_dir(folder: Path | None = None, tagger: str | None = None) -> Path:
+    """Where the attribution model ``tagger`` is read from: ``folder``, else
+    ``$PRESSLENS_ATTRIBUTION_MODEL``, else the packaged model of that tagger."""
+    if folder is not None:
+        return folder
+    if MODEL_DIR_ENV in os.environ:
+        return Path(os.environ[MODEL_DIR_ENV])
+    return NEURAL_MODEL_DIR if tagger == "neural" else DEFAULT_MODEL_DIR
 
 
 CRF = "crf"  # the model registry's name of this tagger
@@ -58,7 +68,7 @@ Run = tuple[str, int, int]  # (role letter, first token, last token), inclusive,
 class AttributionExtractor:
     """Finds attributions in parsed text: the CRF tags tokens, ``group`` joins the tags."""
 
-    def __init__(self, tagger: pycrfsuite.Tagger, lexicon: CueLexicon) -> None:
+    def __init__(self, tagger: pycrfsuite.Tagger | None, lexicon: CueLexicon) -> None:
         self.tagger = tagger
         self.lexicon = lexicon
 
@@ -74,16 +84,26 @@ class AttributionExtractor:
     def tag(self, paragraph: Span) -> tuple[list[str], list[float]]:
         """BIO labels of the paragraph's tokens and, per cue token, the marginal probability of
         its label (the confidence of an attribution; other tokens get 1.0, unused)."""
+        if self.tagger is None:
+            raise ModelError("this attribution extractor has no CRF tagger")
         labels = self.tagger.tag(items(sequence_features(paragraph, self.lexicon)))
         marginals = [self.tagger.marginal(label, i) if label.endswith(CUE) else 1.0 for i, label in enumerate(labels)]
         return labels, marginals
 
-    def extract(self, parsed: Doc) -> list[FoundAttribution]:
-        """Attributions of ``parsed`` (its ``.text`` is the document text), in text order."""
-        found: list[FoundAttribution] = []
+    def extract(self, parsed: Doc, encoding: Encoding | None = None) -> list[FoundAttribution]:
+        """Attributions of ``parsed`` (its ``.text`` is the document text), in text order.
+        The CRF reads the parse only (``encoding``, the shared encoder's states, is unused)."""
         blocks = paragraphs(parsed)
+        return self.complete(parsed, blocks, [self.tag(paragraph) for paragraph in blocks])
+
+    def complete(
+        self, parsed: Doc, blocks: list[Span], tagged: list[tuple[list[str], list[float]]]
+    ) -> list[FoundAttribution]:
+        """The attributions made of each paragraph's tags (``tagged``: labels and marginals
+        per paragraph of ``blocks``), completed by the rules."""
+        found: list[FoundAttribution] = []
         for number, paragraph in enumerate(blocks):
-            labels, marginals = self.tag(paragraph)
+            labels, marginals = tagged[number]
             following = blocks[number + 1] if number + 1 < len(blocks) else None
             for item in group(list(paragraph), labels, marginals, keep_empty=True):
                 item = item if item.content else content_after_colon(parsed, item, paragraph, following)

@@ -16,7 +16,8 @@ from presslens.attribution.extract import model_dir
 from presslens.attribution.resolve import build_attributions
 from presslens.attribution.types import FoundAttribution
 from presslens.encoder.analysis import Analysis
-from presslens.models.loader import ATTRIBUTION, load_model
+from presslens.encoder.encoding import Encoding
+from presslens.models.loader import ATTRIBUTION, load_model, registry
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -25,8 +26,10 @@ if TYPE_CHECKING:
 class AttributionTagger(Protocol):
     """What the attribution stage needs of an attribution model."""
 
-    def extract(self, parsed: Doc) -> list[FoundAttribution]:
-        """The attributions in ``parsed`` (its ``.text`` is the document text), in text order."""
+    def extract(self, parsed: Doc, encoding: Encoding | None = None) -> list[FoundAttribution]:
+        """The attributions in ``parsed`` (its ``.text`` is the document text), in text order;
+        ``encoding``: the shared encoder's pass over the same text, when the pipeline ran it
+        (a tagger that reads token states and gets none encodes the text itself)."""
         ...
 
 
@@ -34,7 +37,8 @@ def load_tagger(name: str | None = None, folder: Path | None = None) -> Attribut
     """The attribution model ``name`` (default: the registry's default, the CRF tagger), from
     ``folder`` (default ``$PRESSLENS_ATTRIBUTION_MODEL`` or the packaged model), loaded once
     per process."""
-    return cast(AttributionTagger, load_model(ATTRIBUTION, name, folder=model_dir(folder)))
+    name = name or registry.default(ATTRIBUTION)
+    return cast(AttributionTagger, load_model(ATTRIBUTION, name, folder=model_dir(folder, name)))
 
 
 class AttributionStage:
@@ -53,4 +57,5 @@ class AttributionStage:
         # pipeline stays cheap and a missing model shows up as a ModelError of this stage.
         tagger = load_tagger(self.model, self.model_dir)
         document, parsed = analysis.document, analysis.parsed
-        document.attributions = build_attributions(document, parsed, tagger.extract(parsed))
+        found = tagger.extract(parsed, analysis.encoding)
+        document.attributions = build_attributions(document, parsed, found)

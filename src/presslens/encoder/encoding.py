@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from presslens.encoder.windows import EncodedArticle
 
 if TYPE_CHECKING:
@@ -25,6 +27,38 @@ class Encoding:
     pieces: EncodedArticle
     windows: list[tuple[int, int]]
     hidden: torch.Tensor
+
+    def piece_states(self) -> np.ndarray:
+        """One state per piece (pieces × hidden size, float32): the mean of its states in
+        the windows that hold it (overlapping windows read a piece twice)."""
+        count = len(self.pieces.ids)
+        width = int(self.hidden.shape[-1]) if self.hidden.ndim == 3 else 0
+        total = np.zeros((count, width), dtype=np.float32)
+        seen = np.zeros(count, dtype=np.float32)
+        hidden = self.hidden.detach().float().numpy() if count else None
+        for row, (first, last) in enumerate(self.windows):
+            assert hidden is not None
+            total[first:last] += hidden[row, 1 : 1 + last - first]
+            seen[first:last] += 1
+        return total / np.maximum(seen, 1)[:, None]
+
+    def span_states(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """One state per character span [starts[i], ends[i]) (spans × hidden size, float32):
+        the mean of the states of the pieces that overlap it; zeros where no piece does (a
+        span of spaces)."""
+        pieces = self.piece_states()
+        out = np.zeros((len(starts), pieces.shape[1]), dtype=np.float32)
+        if not len(pieces) or not len(starts):
+            return out
+        # Pieces are in text order and do not overlap: the pieces overlapping [s, e) are those
+        # from the first that ends after s to the last that starts before e.
+        first = np.searchsorted(self.pieces.ends, starts, side="right")
+        last = np.searchsorted(self.pieces.starts, ends, side="left")
+        cumulative = np.vstack([np.zeros((1, pieces.shape[1]), dtype=np.float64), np.cumsum(pieces, axis=0)])
+        width = last - first
+        has = width > 0
+        out[has] = ((cumulative[last[has]] - cumulative[first[has]]) / width[has, None]).astype(np.float32)
+        return out
 
 
 class Encoder(Protocol):

@@ -244,6 +244,15 @@ BUILT_IN_MODELS: tuple[tuple[ModelEntry, bool], ...] = (
     ),
     (
         ModelEntry(
+            ATTRIBUTION,
+            "neural",
+            "presslens.attribution.neural:open_neural_extractor",
+            "a BiLSTM-CRF over the shared encoder's states and parse features (option: folder)",
+        ),
+        False,
+    ),
+    (
+        ModelEntry(
             TECHNIQUES,
             "encoder",
             "presslens.techniques.model:EncoderTechniquePredictor.load",
