@@ -121,7 +121,7 @@ def test_batched_states_are_the_states_of_each_document_alone(counter: ForwardCo
     shipped (int8) model has always been run: batching documents together leaves every
     state as it is, bit for bit."""
     encoder = _encoder()
-    network = load_predictor()
+    network = load_predictor(runtime="torch")  # the torch body that _encoder runs
     texts = _texts()
     encodings = encoder.encode(texts)
     # Some forward call held windows of more than one document.

@@ -254,3 +254,25 @@ def test_analyze_of_a_damaged_warc_is_one_line(tmp_path: Path) -> None:
         lines = result.stderr.strip().splitlines()
         assert lines == [f"presslens: error: {path}: {lines[0].split(': ', 3)[-1]}"], result.stderr
         assert "WARC" in lines[0]
+
+
+def test_a_readers_bug_is_one_failure_and_the_batch_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One function turns raw inputs into documents or failures, for one process and for the
+    workers alike: an exception of a reader becomes that input's failure, naming it."""
+    import presslens.ingest as ingest
+
+    (tmp_path / "a.txt").write_text("The minister said the plan would go ahead on Monday. " * 3, encoding="utf-8")
+    (tmp_path / "b.txt").write_text("The union said the strike would last a week, whatever the minister says. " * 3)
+    real = ingest.to_document
+
+    def broken_for_b(raw: RawInput, options: ingest.IngestOptions) -> Document:
+        if raw.source.endswith("b.txt"):
+            raise KeyError("charset")
+        return real(raw, options)
+
+    monkeypatch.setattr(ingest, "to_document", broken_for_b)
+    results = list(read_documents([str(tmp_path)]))
+    assert [type(r) for r in results] == [Document, InputError]
+    failure = results[1]
+    assert isinstance(failure, InputError) and failure.source.endswith("b.txt")
+    assert "cannot be read (KeyError" in failure.reason

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 from presslens.actors.corpus import Aliases
 from presslens.document import Document
 from presslens.errors import InputError, PresslensError
-from presslens.ingest import IngestOptions, RawInput, to_document
+from presslens.ingest import IngestOptions, RawInput, document_or_error, to_document
 from presslens.ingest.raw import outlet_of
 from presslens.ingest.readers import AUTO, ReadContext, expand_paths, keeps_text, read_files, total_bytes
 from presslens.stages import ANALYSIS_STAGES, StageOptions, build_stages, stage_names
@@ -211,17 +211,6 @@ def analyse_chunk(items: list[RawInput]) -> list[Outcome] | str:
     return outcomes
 
 
-def _read_one(item: RawInput | InputError, options: IngestOptions) -> Document | InputError:
-    if isinstance(item, InputError):
-        return item
-    try:
-        return to_document(item, options)
-    except InputError as error:
-        return error
-    except Exception as error:  # a reader's bug must not stop the other inputs
-        return InputError(item.source, f"cannot be read ({error.__class__.__name__}: {error})", item.weight)
-
-
 def analyse_documents(items: list[RawInput | InputError]) -> list[Document | InputError] | str:
     """`presslens analyze`'s chunk: each input read and analysed, one result per item in
     order (a failure, read or analysis, as an InputError). Unlike ``analyse_chunk`` the
@@ -232,7 +221,7 @@ def analyse_documents(items: list[RawInput | InputError]) -> list[Document | Inp
     if isinstance(_worker.pipeline, str):
         return _worker.pipeline
     options = _worker.settings.reading_options()
-    documents = [_read_one(item, options) for item in items]
+    documents = [document_or_error(item, options) for item in items]
     return list(_worker.pipeline.analyze_all(documents, batch_size=_worker.settings.batch_size))
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "RawInput",
     "ReadContext",
     "document_from_text",
+    "document_or_error",
     "expand_paths",
     "holds_many",
     "iter_inputs",
@@ -106,7 +107,7 @@ def to_document(raw: RawInput, options: IngestOptions = IngestOptions()) -> Docu
 def read_documents(paths: Iterable[str], options: IngestOptions = IngestOptions()) -> Iterator[Document | InputError]:
     """Documents from paths, folders, JSONL and WARC files or '-'; failures come as InputError values."""
     for raw in iter_inputs(paths, ReadContext(options.max_bytes)):
-        yield _document_or_error(raw, options)
+        yield document_or_error(raw, options)
 
 
 def read_path(
@@ -114,13 +115,18 @@ def read_path(
 ) -> Iterator[Document | InputError]:
     """Documents from one expanded path (see expand_paths)."""
     for raw in read_inputs(name, context or ReadContext(options.max_bytes)):
-        yield _document_or_error(raw, options)
+        yield document_or_error(raw, options)
 
 
-def _document_or_error(raw: RawInput | InputError, options: IngestOptions) -> Document | InputError:
+def document_or_error(raw: RawInput | InputError, options: IngestOptions) -> Document | InputError:
+    """``raw`` as a Document, or the reason it cannot be one. A failure is a value, never an
+    exception, so that one bad input never stops a batch: a reader's own bug included, named
+    by its exception (the rest of the batch goes on)."""
     if isinstance(raw, InputError):
         return raw
     try:
         return to_document(raw, options)
     except InputError as error:
         return error
+    except Exception as error:  # a reader's bug must not stop the other inputs
+        return InputError(raw.source, f"cannot be read ({error.__class__.__name__}: {error})", raw.weight)

@@ -103,7 +103,8 @@ class EncoderTechniquePredictor:
             raise ModelError(f"no technique model in {folder}: train one with `presslens train techniques`")
         # The pipeline runs one document at a time per process; more threads than cores only thrash.
         torch.set_num_threads(max(1, min(torch.get_num_threads(), os.cpu_count() or 1)))
-        network = EncoderTechniqueNetwork.load(folder, quantise=quantise)
+        # On ONNX Runtime the torch body would go unused: only the heads are loaded.
+        network = EncoderTechniqueNetwork.load(folder, quantise=quantise, body=runtime != "onnx")
         if runtime == "onnx":
             # Its own reads (predict, the PTC commands) and the shared pass alike: one runtime.
             network.encoder = _onnx_encoder(network, folder, quantise)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from presslens.encoder.bases import sha256_file
 from presslens.encoder.encoding import Encoder, Encoding
 from presslens.encoder.transformer import WindowEncoder
 from presslens.encoder.windows import EncodedArticle, best_window, load_tokenizer, special_token_id
@@ -90,16 +91,20 @@ class EncoderTechniqueNetwork:
     # -- loading and saving -------------------------------------------------------------
 
     @classmethod
-    def load(cls, folder: Path, quantise: bool = True) -> EncoderTechniqueNetwork:
+    def load(cls, folder: Path, quantise: bool = True, body: bool = True) -> EncoderTechniqueNetwork:
+        """The network saved in ``folder``; ``body`` False: the heads only, for a caller that
+        runs the body elsewhere (ONNX Runtime) and replaces ``encoder`` (a quicker load)."""
         from transformers import AutoConfig, AutoModel
 
         config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
         encoder_config = AutoConfig.from_pretrained(folder / "encoder")
-        base = AutoModel.from_config(encoder_config)
+        base = AutoModel.from_config(encoder_config) if body else torch.nn.Identity()
         model = TechniqueEncoder(
             base, encoder_config.hidden_size, len(config["techniques"]), config.get("token_outputs", 1)
         )
         state = torch.load(folder / MODEL_FILE, map_location="cpu", weights_only=True)
+        if not body:
+            state = {k: v for k, v in state.items() if not k.startswith("encoder.")}
         model.load_state_dict({k: v.float() for k, v in state.items()})
         model.eval()
         if quantise:
@@ -112,7 +117,10 @@ class EncoderTechniqueNetwork:
         with open(folder / CLASSIFIER_FILE, "rb") as file:
             classifier = pickle.load(file)  # our own artefact, written by train
         tokenizer = load_tokenizer(folder / "encoder")
-        name = f"technique model {folder} ({'int8' if quantise else 'float32'})"
+        # Named by its weights, not its folder: the same model installed elsewhere (another
+        # checkout, a worker node) makes the same states, which the attribution model checks.
+        digest = sha256_file(folder / MODEL_FILE)[:12]
+        name = f"technique model {folder.name} sha256:{digest} ({'int8' if quantise else 'float32'})"
         return cls(model, tokenizer, classifier, config["techniques"], Decoding(**config["decoding"]), name=name)
 
     def save(self, folder: Path, base_folder: Path, extra: dict[str, object]) -> None:
