@@ -184,6 +184,10 @@ def main() -> None:
         "articles": {"train": len(train), "dev": len(dev)},
     }
 
+    # A student already scored in this results file (same teacher, confidence and split) is
+    # kept: a run that spans machines trains only what is missing. Read before anything is written.
+    earlier = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+
     def write() -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         temporary = out.with_suffix(".json.tmp")
@@ -234,9 +238,6 @@ def main() -> None:
         "gold+pseudo": encoded_gold
         + [(a, encode(tokenizer, a.text)) for a in window_subset(pseudo, gold_windows, seed=13)],
     }
-    # A student already scored in this results file (same teacher, confidence and split) is
-    # kept: a run that spans machines trains only what is missing.
-    earlier = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     same_run = all(earlier.get(k) == report[k] for k in ("teacher", "confidence", "continuation_lr", "articles"))
     results: dict[str, object] = dict(earlier.get("students", {})) if same_run else {}
     report["students"] = results

@@ -212,13 +212,16 @@ def train_network(
     for epoch in range(config.epochs):
         network.train()
         started, total = time.perf_counter(), 0.0
-        for batch in batches(items, config.batch_paragraphs, rng):
+        groups = batches(items, config.batch_paragraphs, rng)
+        for step, batch in enumerate(groups):
+            if step and step % 200 == 0:
+                log.info("epoch %d step %d/%d (%.0f s)", epoch + 1, step, len(groups), time.perf_counter() - started)
             loss = network.loss(batch) / sum(len(p) for p in batch)
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(network.parameters(), 5.0)
             optimiser.step()
-            total += float(loss) * sum(len(p) for p in batch)
+            total += float(loss.detach()) * sum(len(p) for p in batch)
         scores = evaluate(network, lexicon, encoder_name, tune)
         table = scores_dict(scores)
         row = {

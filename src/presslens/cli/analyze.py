@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from presslens.cli.errors import error_line
-from presslens.cli.model_options import model_options
+from presslens.cli.model_options import attribution_model, model_options
 from presslens.cli.render import print_document
 from presslens.document import Document, json_schema
 from presslens.engines.local import IngestSettings, analyse_inputs, usable_cores
@@ -89,7 +89,7 @@ def chunk_size(workers: int) -> int:
     "--workers",
     type=int,
     default=None,
-    help="Analysis processes, each loading the models once (1.2 GB at peak) and taking its share of the cores; "
+    help="Analysis processes, each loading the models once (about 1.5 GB at peak) and taking its share of the cores; "
     "the output is the same, in the same order. Default: 2 for several inputs on 2+ cores, else 1.",
 )
 @model_options
@@ -102,6 +102,7 @@ def analyze(
     no_clean: bool,
     workers: int | None,
     spacy_name: str | None,
+    attribution: str | None,
     technique_threshold: float | None,
 ) -> None:
     """Analyse articles: PATHS are .txt, .html, .html.gz, .jsonl, .warc(.gz) files, folders, or - for stdin.
@@ -120,6 +121,7 @@ def analyze(
         stages=ANALYSIS_STAGES,
         spacy_name=spacy_name,
         technique_threshold=technique_threshold,
+        attribution_model=attribution_model(attribution),
         options=options,
         workers=workers,
         batch_size=chunk_size(workers),

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from presslens.actors.corpus import load_aliases
-from presslens.cli.model_options import model_options
+from presslens.cli.model_options import attribution_model, model_options
 from presslens.cli.options import emit, open_reader, output_options, store_option
 from presslens.corpus.queries import list_actors
 from presslens.engines import ENGINES, local
@@ -82,6 +82,7 @@ def ingest(
     fmt: str,
     skip: str,
     spacy_name: str | None,
+    attribution: str | None,
     technique_threshold: float | None,
     max_bytes: int | None,
     any_language: bool,
@@ -110,6 +111,7 @@ def ingest(
         stages=without(skipped),  # a stage that needs a skipped one is skipped too
         spacy_name=spacy_name,
         technique_threshold=technique_threshold,
+        attribution_model=attribution_model(attribution),
         options=IngestOptions(
             max_bytes=max_bytes or DEFAULT_MAX_BYTES, english_only=not any_language, clean=not no_clean
         ),

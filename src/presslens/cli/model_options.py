@@ -13,8 +13,25 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# What --attribution offers: the tagger's name in the model registry for each choice.
+ATTRIBUTION_CHOICES = {"fast": "crf", "accurate": "neural"}
+
+
+def attribution_model(choice: str | None) -> str | None:
+    """The attribution tagger (model registry name) for an --attribution choice (None: the default)."""
+    return ATTRIBUTION_CHOICES[choice] if choice else None
+
+
 def model_options(function: F) -> F:
-    """--model (spaCy pipeline) and --technique-threshold, in that order in the help."""
+    """--model (spaCy pipeline), --attribution and --technique-threshold, in that order in the help."""
+    function = click.option(
+        "--attribution",
+        "attribution",
+        type=click.Choice(sorted(ATTRIBUTION_CHOICES)),
+        default=None,
+        help="Attribution tagger: fast (a CRF over the parse) or accurate (a BiLSTM-CRF that also reads the "
+        "shared encoder's states). Default: accurate.",
+    )(function)
     function = click.option(
         "--technique-threshold",
         type=click.FloatRange(0.01, 0.99),

@@ -54,6 +54,7 @@ class IngestSettings:
     stages: tuple[str, ...] = ANALYSIS_STAGES  # the stages after the parse (presslens.stages)
     spacy_name: str | None = None
     technique_threshold: float | None = None
+    attribution_model: str | None = None  # the attribution tagger's registry name (None: the default)
     options: IngestOptions = field(default_factory=IngestOptions)
     fmt: str = AUTO
     workers: int = 1
@@ -62,6 +63,9 @@ class IngestSettings:
     @property
     def stage_names(self) -> list[str]:
         return stage_names(self.stages)
+
+    def stage_options(self) -> StageOptions:
+        return StageOptions(technique_threshold=self.technique_threshold, attribution_model=self.attribution_model)
 
     def reading_options(self) -> IngestOptions:
         # PolNeAR and PTC texts are kept as they are, so that the corpora's own annotation
@@ -151,7 +155,7 @@ def init_worker(settings: IngestSettings, known: frozenset[str], parent: int | N
     pipeline: Pipeline | str
     try:
         pipeline = Pipeline(
-            stages=build_stages(settings.stages, StageOptions(technique_threshold=settings.technique_threshold)),
+            stages=build_stages(settings.stages, settings.stage_options()),
             spacy_name=settings.spacy_name,
         )
         pipeline(Document.from_text(WARM_UP))  # loads every model now, not on the first article
