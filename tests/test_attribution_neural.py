@@ -63,7 +63,9 @@ def test_crf_likelihood_decoding_and_marginals_match_brute_force() -> None:
     nll = crf.negative_log_likelihood(
         emissions.unsqueeze(0), torch.tensor([gold]), torch.ones((1, length), dtype=torch.bool)
     )
-    assert math.isclose(float(nll), log_partition - _path_score(crf, emissions, gold), rel_tol=1e-4, abs_tol=1e-4)
+    assert math.isclose(
+        float(nll.detach()), log_partition - _path_score(crf, emissions, gold), rel_tol=1e-4, abs_tol=1e-4
+    )
     path, marginals = crf.decode(emissions)
     assert tuple(path) == paths[int(np.argmax(scores))]
     probabilities = np.exp(scores - log_partition)
@@ -134,3 +136,41 @@ def test_a_small_neural_tagger_trains_loads_and_finds_attributions(tmp_path: Pat
     for attribution in found:
         for start, end in (*attribution.cue, *attribution.content, *(attribution.source or ())):
             assert 0 <= start < end <= len(text) and text[start:end].strip() == text[start:end]
+
+
+def test_analyze_offers_the_fast_and_the_accurate_tagger(tmp_path: Path) -> None:
+    """`--attribution fast` is the CRF, `accurate` (the default) the neural tagger; both give
+    attributions whose spans are characters of the text."""
+    import json
+
+    from .conftest import EXAMPLES
+    from .test_cli import presslens
+
+    results = {}
+    for choice in ("fast", "accurate", None):
+        out = tmp_path / f"{choice}.json"
+        args = ["analyze", str(EXAMPLES / "minister-warns.txt"), "--format", "json", "--out", str(out)]
+        result = presslens(*args, *(["--attribution", choice] if choice else []))
+        assert result.returncode == 0, result.stderr
+        document = json.loads(out.read_text(encoding="utf-8"))
+        for attribution in document["attributions"]:
+            for span in (*attribution["cue"], *attribution["content"], *attribution["source"]):
+                assert document["text"][span["start"] : span["end"]] == span["text"]
+        results[choice] = [(a["cue"][0]["start"], a["content"][0]["start"]) for a in document["attributions"]]
+    assert results["accurate"] and results["fast"]
+    assert results[None] == results["accurate"]
+    bad = presslens("analyze", str(EXAMPLES / "minister-warns.txt"), "--attribution", "best")
+    assert bad.returncode == 2 and "best" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_neural_tagger_refuses_another_encoders_states() -> None:
+    from presslens.attribution.stage import load_tagger
+    from presslens.errors import ModelError
+    from presslens.models.loader import spacy_model
+
+    tagger = load_tagger("neural")
+    parsed = spacy_model("sm")("The minister said the plan would go ahead.")
+    pieces = EncodedArticle(np.array([1]), np.array([0]), np.array([3]))
+    foreign = Encoding("another encoder", pieces, [(0, 1)], torch.zeros((1, 3, 384)))
+    with pytest.raises(ModelError, match="another encoder"):
+        tagger.extract(parsed, foreign)

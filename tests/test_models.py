@@ -17,6 +17,7 @@ from presslens.attribution.stage import AttributionStage, load_tagger
 from presslens.attribution.types import FoundAttribution
 from presslens.document import Document
 from presslens.encoder.analysis import Analysis
+from presslens.encoder.encoding import Encoding
 from presslens.encoder.stage import load_encoder
 from presslens.errors import ModelError
 from presslens.models import loader
@@ -83,19 +84,22 @@ def test_attribution_tagger_loads_once_through_the_loader(monkeypatch: pytest.Mo
     monkeypatch.setattr(extract, "open_extractor", opened)  # the entry names it by reference
     fresh = ModelRegistry(BUILT_IN_MODELS)
     folder = extract.model_dir()
-    tagger = fresh.load(ATTRIBUTION, folder=folder)
+    tagger = fresh.load(ATTRIBUTION, "crf", folder=folder)
     assert fresh.load(ATTRIBUTION, "crf", folder=folder) is tagger
     assert opened.calls == 1 and isinstance(tagger, extract.AttributionExtractor)
     assert list(fresh.load_seconds) == [f"attribution:crf:folder={folder}"]
     # The stage's loader and the CLI's are one cache entry of the process's loader.
-    assert load_tagger() is load_extractor()
+    assert load_tagger("crf") is load_extractor()
+    # The default tagger is the neural one, read from its own packaged folder.
+    assert fresh.default(ATTRIBUTION) == "neural"
+    assert extract.model_dir(None, "neural") == extract.NEURAL_MODEL_DIR != folder
 
 
 def test_technique_model_loads_once_through_the_loader(monkeypatch: pytest.MonkeyPatch) -> None:
     from presslens.techniques import predictor
 
     network = object()
-    loads = Counter(lambda folder, quantise: network)
+    loads = Counter(lambda folder, quantise, body=True: network)
     monkeypatch.setattr(predictor.EncoderTechniqueNetwork, "load", loads)
     folder = technique_model.model_dir()
     if not (folder / predictor.CONFIG_FILE).exists():
@@ -121,7 +125,8 @@ def test_a_missing_technique_model_is_a_model_error(tmp_path: Path) -> None:
 def test_entries_defaults_and_unknown_names() -> None:
     fresh = ModelRegistry(BUILT_IN_MODELS)
     assert fresh.names(SPACY) == ["md", "sm", "path"] and fresh.default(SPACY) == "md"
-    assert fresh.default(ATTRIBUTION) == "crf" and fresh.default(TECHNIQUES) == "encoder"
+    assert fresh.default(ATTRIBUTION) == "neural" and fresh.default(TECHNIQUES) == "encoder"
+    assert fresh.names(ATTRIBUTION) == ["crf", "neural"]
     with pytest.raises(ModelError, match=r"no techniques model named 'huge' \(models: encoder\)"):
         fresh.load(TECHNIQUES, "huge")
     with pytest.raises(ModelError, match="no parsing model is registered"):
@@ -173,7 +178,7 @@ class FixedTagger:
 
     folder: Path
 
-    def extract(self, parsed: Doc) -> list[FoundAttribution]:
+    def extract(self, parsed: Doc, encoding: Encoding | None = None) -> list[FoundAttribution]:
         text = parsed.text
         cue = text.index(" said ") + 1
         return [

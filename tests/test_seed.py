@@ -98,3 +98,14 @@ def test_attribution_offsets(seed_document: Document) -> None:
             assert seed_document.text[span.start : span.end] == span.text
         for actor_id in (attribution.speaker, *attribution.targets):
             assert actor_id is None or seed_document.actor(actor_id) is not None
+
+
+def test_quotes_whole_and_no_cue_that_says_nothing(seed_document: Document) -> None:
+    """The default (neural) tagger keeps Ali Rabiei's direct quote whole across "(…)", and
+    takes neither "smear campaigns" nor "showing" (a video showing protesters) for a cue."""
+    direct = _attribution(seed_document, "said", "Today our enemies, particularly the MEK")
+    content = " ".join(s.text for s in direct.content)
+    assert "(…) Various networks were activated" in content
+    assert content.rstrip('”"').endswith("in the shortest possible time.")
+    cues = [" ".join(s.text for s in a.cue) for a in seed_document.attributions]
+    assert not [c for c in cues if "smear" in c or c.startswith("showing")], cues

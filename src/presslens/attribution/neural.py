@@ -56,6 +56,7 @@ class NetworkShape:
     hidden: int = 192
     layers: int = 2
     dropout: float = 0.3
+    feature_dropout: float = 0.0  # in training: each hashed feature of a token dropped with this probability
 
 
 def allowed_transitions() -> tuple[torch.Tensor, torch.Tensor]:
@@ -236,10 +237,15 @@ class AttributionNetwork(nn.Module):
             offsets.append(paragraph.offsets[:-1] + base)
             base += len(paragraph.ids)
             rows.extend(row * longest + i for i in range(len(paragraph)))
+        feature_weights = torch.from_numpy(np.concatenate(weights))
+        if self.training and self.shape.feature_dropout:
+            # Word features are easy to memorise: dropping some makes the states count.
+            keep = torch.rand(feature_weights.shape) >= self.shape.feature_dropout
+            feature_weights = feature_weights * keep
         bags = self.features(
             torch.from_numpy(np.concatenate(ids)),
             torch.from_numpy(np.concatenate(offsets)),
-            per_sample_weights=torch.from_numpy(np.concatenate(weights)),
+            per_sample_weights=feature_weights,
         )
         features = torch.zeros((len(paragraphs) * longest, self.shape.feature_size))
         features[torch.tensor(rows)] = bags

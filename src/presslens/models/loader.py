@@ -238,18 +238,19 @@ BUILT_IN_MODELS: tuple[tuple[ModelEntry, bool], ...] = (
             ATTRIBUTION,
             "crf",
             "presslens.attribution.extract:open_extractor",
-            "a CRF over parse features and a cue lexicon (option: folder)",
+            "a CRF over parse features and a cue lexicon (option: folder): `--attribution fast`",
         ),
-        True,
+        False,
     ),
     (
         ModelEntry(
             ATTRIBUTION,
             "neural",
             "presslens.attribution.neural:open_neural_extractor",
-            "a BiLSTM-CRF over the shared encoder's states and parse features (option: folder)",
+            "a BiLSTM-CRF over the shared encoder's states and parse features (option: folder): "
+            "`--attribution accurate`, the default",
         ),
-        False,
+        True,
     ),
     (
         ModelEntry(
