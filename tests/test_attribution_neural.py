@@ -174,3 +174,24 @@ def test_the_neural_tagger_refuses_another_encoders_states() -> None:
     foreign = Encoding("another encoder", pieces, [(0, 1)], torch.zeros((1, 3, 384)))
     with pytest.raises(ModelError, match="another encoder"):
         tagger.extract(parsed, foreign)
+
+
+def test_features_hash_as_crfsuite_spells_them() -> None:
+    """A string value is the feature name=value (what the CRF reads), a number its weight."""
+    import zlib
+
+    ids, weights, _ = feature_ids([{"w": "said", "cue_dist": 0.5}], 1 << 18)
+    assert list(ids) == [zlib.crc32(b"w=said") % (1 << 18), zlib.crc32(b"cue_dist") % (1 << 18)]
+    assert list(weights) == [1.0, 0.5]
+
+
+def test_a_batch_decodes_as_each_sequence_alone() -> None:
+    crf = _random_crf(11)
+    lengths = np.array([5, 2, 1])
+    emissions = torch.randn(3, 5, len(TAGS))
+    paths, marginals = crf.decode_batch(emissions, lengths)
+    for row, length in enumerate(lengths):
+        alone_path, alone_marginals = crf.decode(emissions[row, :length])
+        assert paths[row] == alone_path
+        np.testing.assert_allclose(marginals[row], alone_marginals, atol=1e-9)
+        assert marginals[row].shape == (length, len(TAGS))

@@ -22,6 +22,7 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from presslens.attribution.neural import Hashing
 from presslens.attribution.neural_train import (
     NeuralTrainConfig,
     parse,
@@ -40,6 +41,10 @@ CONFIGS: dict[str, NeuralTrainConfig] = {
     "small": replace(BASE, feature_dropout=0.0, dropout=0.3),
     "small-regularised": replace(BASE, epochs=8, feature_dropout=0.3, dropout=0.4, weight_decay=0.01),
     "wider-regularised": replace(BASE, epochs=8, hidden=192, projection=192, feature_dropout=0.3, dropout=0.4),
+    # Without the neighbours' features (the BiLSTM reads the neighbours): half the hashing.
+    "own-features-regularised": replace(
+        BASE, epochs=8, feature_dropout=0.3, dropout=0.4, weight_decay=0.01, neighbour_features=False
+    ),
 }
 
 
@@ -66,13 +71,13 @@ def main() -> None:
     encoder_name, states = states_of(everything, docs, args.cache)
     n_fit, n_tune = len(fit_documents), len(tune_documents)
     lexicon = build_lexicon(docs[:n_fit], fit_documents)
-    buckets = 1 << 18
-    fit = prepare(fit_documents, docs[:n_fit], states[:n_fit], lexicon, buckets)
-    tune = prepare(tune_documents, docs[n_fit : n_fit + n_tune], states[n_fit : n_fit + n_tune], lexicon, buckets)
     for name in args.configs.split(","):
         if name in report["configs"]:
             continue
         config = CONFIGS[name]
+        hashing = Hashing(1 << 18, config.neighbour_features)
+        fit = prepare(fit_documents, docs[:n_fit], states[:n_fit], lexicon, hashing)
+        tune = prepare(tune_documents, docs[n_fit : n_fit + n_tune], states[n_fit : n_fit + n_tune], lexicon, hashing)
         _, history = train_network(fit, tune, lexicon, encoder_name, config)
         best = max(history, key=lambda h: h["tune_headline"])
         report["configs"][name] = {"config": asdict(config), "history": history, "best": best}

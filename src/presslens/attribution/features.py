@@ -132,6 +132,7 @@ def sequence_features(span: Span, lexicon: CueLexicon) -> list[dict[str, float |
     base = [_token_features(t, r, q) for t, r, q in zip(tokens, rates, quoted, strict=True)]
     edges = _edge_features(tokens, likely, span.start)
     cue_positions = {tokens[i].i for i in likely}  # doc positions, for walking up the tree
+    tree = _Tree(span)
     out: list[dict[str, float | str]] = []
     for i, token in enumerate(tokens):
         features = dict(base[i])
@@ -150,9 +151,36 @@ def sequence_features(span: Span, lexicon: CueLexicon) -> list[dict[str, float |
                 features[f"{offset}:edge"] = 1.0
         features["-1|0"] = f"{base[i - 1]['w'] if i else '<s>'}|{base[i]['w']}"
         features["0|+1"] = f"{base[i]['w']}|{base[i + 1]['w'] if i + 1 < len(tokens) else '</s>'}"
-        features.update(_path_features(token, tokens, likely, cue_positions, span.start))
+        features.update(_path_features(i, token.i, tree, base, likely, cue_positions))
         out.append(features)
     return out
+
+
+class _Tree:
+    """The parse around a paragraph as plain lists (heads, relations, lemmas by doc position;
+    a sentence number per paragraph token): walking spaCy tokens makes a Token object per
+    step, and ``Token.sent`` scans for the sentence each time: most of the features' cost."""
+
+    def __init__(self, span: Span) -> None:
+        doc = span.doc
+        self.doc = doc
+        self.first = span[0].sent.start
+        around = doc[self.first : span[-1].sent.end]
+        self.heads = [t.head.i for t in around]
+        self.deps = [t.dep_ for t in around]
+        number, self.sentence = -1, []
+        for position, token in enumerate(span):
+            if position == 0 or token.is_sent_start:
+                number += 1
+            self.sentence.append(number)
+
+    def head(self, position: int) -> int:
+        at = position - self.first
+        return self.heads[at] if 0 <= at < len(self.heads) else self.doc[position].head.i
+
+    def dep(self, position: int) -> str:
+        at = position - self.first
+        return self.deps[at] if 0 <= at < len(self.deps) else self.doc[position].dep_
 
 
 def _edge_features(tokens: list[Token], likely: list[int], offset: int) -> dict[int, list[str]]:
@@ -205,29 +233,34 @@ def _token_features(token: Token, rate: float, quoted: bool) -> dict[str, float 
 
 
 def _path_features(
-    token: Token, tokens: list[Token], likely: list[int], cue_positions: set[int], offset: int
+    i: int,
+    position: int,
+    tree: _Tree,
+    base: list[dict[str, float | str]],
+    likely: list[int],
+    cue_positions: set[int],
 ) -> dict[str, float | str]:
-    """Where the token stands relative to the nearest likely cue: the relation by which it
-    hangs under a cue (walking up the tree), and the linear distance and side of the nearest."""
+    """Where token ``i`` of the paragraph (doc position ``position``) stands relative to the
+    nearest likely cue: the relation by which it hangs under a cue (walking up the tree), and
+    the linear distance and side of the nearest."""
     features: dict[str, float | str] = {}
-    node, steps, last_dep = token, 0, token.dep_
-    while steps < 8 and node.head.i != node.i:
-        last_dep = node.dep_
-        node = node.head
+    node, steps = position, 0
+    while steps < 8 and tree.head(node) != node:
+        last_dep = tree.dep(node)
+        node = tree.head(node)
         steps += 1
-        if node.i in cue_positions:
+        if node in cue_positions:
             features["under_cue"] = last_dep
             features["under_cue_d"] = _distance(steps)
-            features["under_cue|lemma"] = f"{last_dep}|{node.lemma_.lower()}"
+            features["under_cue|lemma"] = f"{last_dep}|{tree.doc[node].lemma_.lower()}"
             break
     if likely:
-        position = token.i - offset
-        nearest = min(likely, key=lambda j: abs(j - position))
-        d = position - nearest
+        nearest = min(likely, key=lambda j: abs(j - i))
+        d = i - nearest
         features["cue_side"] = "at" if d == 0 else ("after" if d > 0 else "before")
         features["cue_dist"] = _distance(abs(d))
-        features["cue_side|lemma"] = f"{features['cue_side']}|{tokens[nearest].lemma_.lower()}"
-        features["cue_in_sentence"] = float(tokens[nearest].sent.start == token.sent.start)
+        features["cue_side|lemma"] = f"{features['cue_side']}|{base[nearest]['lemma']}"
+        features["cue_in_sentence"] = float(tree.sentence[nearest] == tree.sentence[i])
     else:
         features["no_cue"] = 1.0
     return features

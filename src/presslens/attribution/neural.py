@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from presslens.attribution.extract import CONFIG_FILE, LEXICON_FILE, AttributionExtractor
-from presslens.attribution.features import CueLexicon, items, paragraphs, sequence_features
+from presslens.attribution.features import CueLexicon, paragraphs, sequence_features
 from presslens.attribution.types import FoundAttribution
 from presslens.encoder.encoding import Encoder, Encoding
 from presslens.encoder.stage import load_encoder
@@ -57,6 +57,21 @@ class NetworkShape:
     layers: int = 2
     dropout: float = 0.3
     feature_dropout: float = 0.0  # in training: each hashed feature of a token dropped with this probability
+    # The CRF's features of the neighbouring words (±2) and word bigrams: the BiLSTM reads the
+    # neighbours itself, and they are half the hashing's cost.
+    neighbour_features: bool = True
+
+    def hashing(self) -> Hashing:
+        return Hashing(self.feature_buckets, self.neighbour_features)
+
+
+@dataclass(frozen=True)
+class Hashing:
+    """How a token's parse features become bag ids: into how many buckets, and whether the
+    neighbours' features (names starting "-2:", "-1:", "1:", "2:", "-1|0", "0|+1") are kept."""
+
+    buckets: int = 1 << 18
+    neighbours: bool = True
 
 
 def allowed_transitions() -> tuple[torch.Tensor, torch.Tensor]:
@@ -73,17 +88,44 @@ def allowed_transitions() -> tuple[torch.Tensor, torch.Tensor]:
     return allowed, start
 
 
-def feature_ids(features: Sequence[dict[str, float]], buckets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The hashed bags of a paragraph's token features: (ids, weights, offsets), the form
-    ``nn.EmbeddingBag`` takes (token i's features are ids[offsets[i]:offsets[i + 1]]).
-    crc32 is stable across processes and machines, unlike Python's ``hash``."""
+# Feature name -> bucket, per bucket count: most features recur, and hashing is most of the cost.
+_BUCKETS: dict[int, dict[str, int]] = {}
+_MOST_CACHED = 1 << 21
+
+
+def _is_neighbours(name: str) -> bool:
+    return name[0] in "-12" or name.startswith("0|")
+
+
+def feature_ids(
+    features: Sequence[dict[str, float | str]], buckets: int, neighbours: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The hashed bags of a paragraph's token features (``sequence_features`` rows: a string
+    value is the feature ``name=value`` with weight 1, as crfsuite reads it): (ids, weights,
+    offsets), the form ``nn.EmbeddingBag`` takes (token i's features are
+    ids[offsets[i]:offsets[i + 1]]). crc32 is stable across processes and machines, unlike
+    Python's ``hash``."""
+    cache = _BUCKETS.setdefault(buckets, {})
+    if len(cache) >= _MOST_CACHED:
+        cache.clear()
+    get = cache.get
     ids: list[int] = []
     weights: list[float] = []
     offsets = [0]
     for token in features:
         for key, value in token.items():
-            ids.append(zlib.crc32(key.encode("utf-8")) % buckets)
-            weights.append(value)
+            # The loop runs some 45 times a token: kept free of calls but the one lookup.
+            if not neighbours and _is_neighbours(key):
+                continue
+            if isinstance(value, str):
+                name, weight = key + "=" + value, 1.0
+            else:
+                name, weight = key, float(value)
+            bucket = get(name)
+            if bucket is None:
+                bucket = cache[name] = zlib.crc32(name.encode("utf-8")) % buckets
+            ids.append(bucket)
+            weights.append(weight)
         offsets.append(len(ids))
     return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32), np.array(offsets, dtype=np.int64)
 
@@ -105,10 +147,14 @@ class Paragraph:
 
 
 def paragraph_inputs(
-    paragraph: Span, token_states: np.ndarray, lexicon: CueLexicon, buckets: int, tags: Sequence[str] | None = None
+    paragraph: Span,
+    token_states: np.ndarray,
+    lexicon: CueLexicon,
+    hashing: Hashing,
+    tags: Sequence[str] | None = None,
 ) -> Paragraph:
     """``token_states``: the states of every token of the paragraph's document (doc order)."""
-    ids, weights, offsets = feature_ids(items(sequence_features(paragraph, lexicon)), buckets)
+    ids, weights, offsets = feature_ids(sequence_features(paragraph, lexicon), hashing.buckets, hashing.neighbours)
     gold = np.array([TAG_INDEX[t] for t in tags], dtype=np.int64) if tags is not None else None
     states = token_states[paragraph.start : paragraph.end].astype(np.float16)
     return Paragraph(states, ids, weights, offsets, gold)
@@ -161,38 +207,53 @@ class TagCRF(nn.Module):
 
     def decode(self, emissions: torch.Tensor) -> tuple[list[int], np.ndarray]:
         """The best tag sequence of one sequence (time × tags) and each position's
-        marginal probability of every tag (time × tags), by Viterbi and forward-backward
-        (in numpy: on 7 × 7 matrices its steps cost a tenth of torch's)."""
+        marginal probability of every tag (time × tags)."""
+        paths, marginals = self.decode_batch(emissions.unsqueeze(0), np.array([emissions.shape[0]]))
+        return paths[0], marginals[0]
+
+    def decode_batch(self, emissions: torch.Tensor, lengths: np.ndarray) -> tuple[list[list[int]], list[np.ndarray]]:
+        """Per sequence of a padded batch (batch × time × tags; ``lengths``: each row's real
+        length): its best tag sequence (Viterbi) and each position's marginal probability of
+        every tag (forward-backward). In numpy, a step for the whole batch at a time: on 7 × 7
+        matrices torch's per-call cost would dominate."""
         transitions_t, start_t = self._scores()
         transitions = transitions_t.detach().numpy().astype(np.float64)
         start = start_t.detach().numpy().astype(np.float64)
         end = self.end.detach().numpy().astype(np.float64)
         scores = emissions.detach().numpy().astype(np.float64)
-        length = scores.shape[0]
-        best = start + scores[0]
-        back = np.zeros((length, len(TAGS)), dtype=np.int64)
-        for t in range(1, length):
-            total = best[:, None] + transitions
-            back[t] = total.argmax(0)
-            best = total.max(0) + scores[t]
-        last = int((best + end).argmax())
-        path = [last]
-        for t in range(length - 1, 0, -1):
-            last = int(back[t, last])
-            path.append(last)
-        path.reverse()
-        alpha = np.zeros((length, len(TAGS)))
-        beta = np.zeros((length, len(TAGS)))
-        alpha[0] = start + scores[0]
-        for t in range(1, length):
-            alpha[t] = _logsumexp(alpha[t - 1][:, None] + transitions, axis=0) + scores[t]
-        beta[-1] = end
-        for t in range(length - 2, -1, -1):
-            beta[t] = _logsumexp(transitions + (scores[t + 1] + beta[t + 1])[None, :], axis=1)
-        joint = alpha + beta
-        joint -= joint.max(1, keepdims=True)
-        marginals = np.exp(joint)
-        return path, marginals / marginals.sum(1, keepdims=True)
+        rows, longest, size = scores.shape
+        best = start + scores[:, 0]
+        back = np.zeros((rows, longest, size), dtype=np.int64)
+        alpha = np.zeros((rows, longest, size))
+        alpha[:, 0] = best
+        for t in range(1, longest):
+            active = (t < lengths)[:, None]
+            total = best[:, :, None] + transitions[None]
+            back[:, t] = total.argmax(1)
+            best = np.where(active, total.max(1) + scores[:, t], best)
+            following = _logsumexp(alpha[:, t - 1][:, :, None] + transitions[None], axis=1) + scores[:, t]
+            alpha[:, t] = np.where(active, following, alpha[:, t - 1])
+        beta = np.zeros((rows, longest, size))
+        beta[:, longest - 1] = end
+        for t in range(longest - 2, -1, -1):
+            inner = (t < lengths - 1)[:, None]
+            computed = _logsumexp(transitions[None] + (scores[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
+            beta[:, t] = np.where(inner, computed, end)
+        paths, marginals = [], []
+        for row in range(rows):
+            length = int(lengths[row])
+            last = int((best[row] + end).argmax())
+            path = [last]
+            for t in range(length - 1, 0, -1):
+                last = int(back[row, t, last])
+                path.append(last)
+            path.reverse()
+            paths.append(path)
+            joint = alpha[row, :length] + beta[row, :length]
+            joint -= joint.max(1, keepdims=True)
+            probabilities = np.exp(joint)
+            marginals.append(probabilities / probabilities.sum(1, keepdims=True))
+        return paths, marginals
 
 
 def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
@@ -270,11 +331,11 @@ class AttributionNetwork(nn.Module):
         if not paragraphs:
             return []
         emissions, _ = self.emissions(paragraphs)
-        out = []
-        for row, paragraph in enumerate(paragraphs):
-            path, marginals = self.crf.decode(emissions[row, : len(paragraph)])
-            out.append(([TAGS[i] for i in path], marginals[np.arange(len(path)), path]))
-        return out
+        paths, marginals = self.crf.decode_batch(emissions, np.array([len(p) for p in paragraphs]))
+        return [
+            ([TAGS[i] for i in path], marginal[np.arange(len(path)), path])
+            for path, marginal in zip(paths, marginals, strict=True)
+        ]
 
 
 def save_network(network: AttributionNetwork, folder: Path, extra: dict[str, Any]) -> None:
@@ -338,7 +399,7 @@ class NeuralAttributionExtractor(AttributionExtractor):
         if not blocks:
             return []
         states = token_states(parsed, self.encoding_of(parsed, encoding))
-        inputs = [paragraph_inputs(p, states, self.lexicon, self.network.shape.feature_buckets) for p in blocks]
+        inputs = [paragraph_inputs(p, states, self.lexicon, self.network.shape.hashing()) for p in blocks]
         tagged = [(labels, [float(m) for m in marginals]) for labels, marginals in self.network.tag(inputs)]
         return self.complete(parsed, blocks, tagged)
 

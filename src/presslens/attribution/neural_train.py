@@ -29,6 +29,7 @@ from presslens.attribution.extract import LEXICON_FILE
 from presslens.attribution.features import CueLexicon, paragraphs
 from presslens.attribution.neural import (
     AttributionNetwork,
+    Hashing,
     NetworkShape,
     NeuralAttributionExtractor,
     Paragraph,
@@ -66,6 +67,7 @@ class NeuralTrainConfig:
     dropout: float = 0.3
     feature_dropout: float = 0.0
     weight_decay: float = 0.0
+    neighbour_features: bool = True
     seed: int = 13
     threads: int = 2
     limit_articles: int = 0  # >0: a quick run on a few articles (smoke tests)
@@ -151,14 +153,14 @@ def prepare(
     docs: Sequence[Doc],
     states: Sequence[np.ndarray],
     lexicon: CueLexicon,
-    buckets: int,
+    hashing: Hashing,
 ) -> Prepared:
     out = []
     for document, doc, doc_states in zip(documents, docs, states, strict=True):
         tags = gold_tags(list(doc), document)
         out.append(
             [
-                paragraph_inputs(p, doc_states.astype(np.float32), lexicon, buckets, tags[p.start : p.end])
+                paragraph_inputs(p, doc_states.astype(np.float32), lexicon, hashing, tags[p.start : p.end])
                 for p in paragraphs(doc)
             ]
         )
@@ -209,6 +211,7 @@ def train_network(
         layers=config.layers,
         dropout=config.dropout,
         feature_dropout=config.feature_dropout,
+        neighbour_features=config.neighbour_features,
         **config.shapes,
     )
     network = AttributionNetwork(shape)
@@ -262,10 +265,10 @@ def run_neural_training(data: Path, out: Path, config: NeuralTrainConfig) -> dic
     encoder_name, states = states_of(everything, docs, cache)
     n_fit, n_tune = len(fit_documents), len(tune_documents)
     lexicon = build_lexicon(docs[:n_fit], fit_documents)
-    buckets = NetworkShape(state_size=0, **config.shapes).feature_buckets
-    fit = prepare(fit_documents, docs[:n_fit], states[:n_fit], lexicon, buckets)
-    tune = prepare(tune_documents, docs[n_fit : n_fit + n_tune], states[n_fit : n_fit + n_tune], lexicon, buckets)
-    held = prepare(dev, docs[n_fit + n_tune :], states[n_fit + n_tune :], lexicon, buckets)
+    hashing = Hashing(NetworkShape(state_size=0, **config.shapes).feature_buckets, config.neighbour_features)
+    fit = prepare(fit_documents, docs[:n_fit], states[:n_fit], lexicon, hashing)
+    tune = prepare(tune_documents, docs[n_fit : n_fit + n_tune], states[n_fit : n_fit + n_tune], lexicon, hashing)
+    held = prepare(dev, docs[n_fit + n_tune :], states[n_fit + n_tune :], lexicon, hashing)
     log.info("training on %d articles, choosing on %d, scoring on %d", n_fit, n_tune, len(dev))
     trained_at = time.perf_counter()
     network, history = train_network(fit, tune, lexicon, encoder_name, config)
