@@ -195,3 +195,21 @@ def test_a_batch_decodes_as_each_sequence_alone() -> None:
         assert paths[row] == alone_path
         np.testing.assert_allclose(marginals[row], alone_marginals, atol=1e-9)
         assert marginals[row].shape == (length, len(TAGS))
+
+
+def test_a_participle_that_shows_a_scene_is_no_cue() -> None:
+    from presslens.attribution.extract import shows_a_scene
+    from presslens.attribution.types import FoundAttribution
+    from presslens.models.loader import spacy_model
+
+    def cue_at(text: str, word: str) -> FoundAttribution:
+        start = text.index(word)
+        return FoundAttribution(None, ((start, start + len(word)),), ((start + len(word) + 1, len(text) - 1),), 1.0)
+
+    nlp = spacy_model("md")
+    scene = "A video showing the protesters holding placards shows that it is valued."
+    assert shows_a_scene(nlp(scene), cue_at(scene, "showing"))
+    claim = "A poll showing that the senator leads was published on Monday."
+    assert not shows_a_scene(nlp(claim), cue_at(claim, "showing"))
+    said = "The minister said that the plan would go ahead."
+    assert not shows_a_scene(nlp(said), cue_at(said, "said"))

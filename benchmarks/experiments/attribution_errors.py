@@ -55,9 +55,25 @@ def main() -> None:
     nlp = spacy_model()
     counts: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
+    cue_found: Counter[str] = Counter()
+    cue_total: Counter[str] = Counter()
     for document, doc in zip(documents, nlp.pipe([d.text for d in documents]), strict=True):
         text = document.text
-        predicted = [normalise(s, text) for s in role_spans([f.as_polnear() for f in tagger.extract(doc)], "content")]
+        found = [f.as_polnear() for f in tagger.extract(doc)]
+        predicted = [normalise(s, text) for s in role_spans(found, "content")]
+        # Cue recall (exact) by the part of speech of the gold cue's first word: how far the
+        # tagger gets beyond verbs of saying.
+        predicted_cues = {normalise(s, text) for s in role_spans(found, "cue")}
+        for gold_cue in role_spans(document.attributions, "cue"):
+            cue = normalise(gold_cue, text)
+            first = doc.char_span(cue[0][0], cue[0][1], alignment_mode="expand")
+            kind = (
+                "according to"
+                if text[cue[0][0] : cue[0][1]].lower().startswith("according")
+                else (first[0].pos_ if first is not None and len(first) else "?")
+            )
+            cue_total[kind] += 1
+            cue_found[kind] += cue in predicted_cues
         for gold_span in role_spans(document.attributions, "content"):
             gold = normalise(gold_span, text)
             overlapping = [p for p in predicted if intersection(p, gold)]
@@ -87,6 +103,9 @@ def main() -> None:
                         else "  (long)"
                     )
             counts[kind] += 1
+    print("cue recall (exact) by the first word's part of speech")
+    for kind, count in cue_total.most_common(8):
+        print(f"{count:5d}  {cue_found[kind] / count:6.1%}  {kind}")
     total = sum(counts.values())
     for kind, count in counts.most_common():
         print(f"{count:5d} {count / total:6.1%}  {kind}")

@@ -116,7 +116,26 @@ class AttributionExtractor:
         found += according_to(parsed, found)
         found += missed_speech_verbs(parsed, found)
         found += nested_attributions(parsed, found, self.lexicon)
+        found = [f for f in found if not shows_a_scene(parsed, f)]
         return sorted(found, key=lambda a: a.cue)
+
+
+def shows_a_scene(parsed: Doc, found: FoundAttribution) -> bool:
+    """Whether the cue is a participle that only describes its noun ("a video showing the
+    protesters holding placards"): a "-ing" form hanging on a noun (``acl``) with no clause
+    under it reports no statement (a non-finite "protesters holding placards" is a scene,
+    not a clause). "A poll showing that he leads" has its finite clause and stays."""
+    start, end = found.cue[0]
+    cue = parsed.char_span(start, end, alignment_mode="expand")
+    if cue is None or len(cue) != 1:
+        return False
+    token = cue[0]
+    finite = ("VBD", "VBZ", "VBP", "MD")
+    return (
+        token.tag_ == "VBG"
+        and token.dep_ == "acl"
+        and not any(c.dep_ == "ccomp" and c.tag_ in finite for c in token.children)
+    )
 
 
 def runs_of(labels: list[str]) -> list[Run]:
