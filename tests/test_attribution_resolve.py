@@ -369,7 +369,7 @@ def test_bad_fragments_are_clipped_not_fatal() -> None:
 class _FixedExtractor:
     items: list[FoundAttribution]
 
-    def extract(self, parsed: Doc) -> list[FoundAttribution]:
+    def extract(self, parsed: Doc, encoding: object = None) -> list[FoundAttribution]:
         return self.items
 
 

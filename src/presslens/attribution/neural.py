@@ -367,7 +367,9 @@ class NeuralAttributionExtractor(AttributionExtractor):
     @classmethod
     def load(cls, folder: Path) -> NeuralAttributionExtractor:
         if not (folder / NETWORK_FILE).exists():
-            raise ModelError(f"no neural attribution model in {folder}: train one with `presslens train attribution`")
+            raise ModelError(
+                f"no attribution model in {folder}: train one with `presslens train attribution --tagger neural`"
+            )
         network, config = load_network(folder)
         lexicon = CueLexicon.from_json(json.loads((folder / LEXICON_FILE).read_text(encoding="utf-8")))
         return cls(network, lexicon, str(config["encoder"]))
