@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -200,6 +202,82 @@ def test_kill_during_ingest_then_resume(reference: Path, tmp_path: Path, workers
     assert rerun.returncode == 0, rerun.stderr
     assert f"{30 - partial} stored, {partial} skipped (already stored), 0 failed" in rerun.stderr
     assert table_counts(path) == table_counts(reference)
+
+
+def pool_workers(pid: int) -> list[int]:
+    """The analysis processes of the ingest ``pid`` (multiprocessing's spawned children)."""
+    found = []
+    for child in children_of(pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline:
+            found.append(child)
+    return found
+
+
+def test_a_killed_worker_costs_no_document(reference: Path, tmp_path: Path) -> None:
+    """SIGKILL to one of two analysis processes mid-batch: the pool starts again, the
+    inputs it held are retried (each alone), and every document is stored, once."""
+    path = tmp_path / "worker-killed.duckdb"
+    args = ("ingest", *small_texts(), "--store", str(path), "-v", "--workers", "2", *FAST)
+    ingest = subprocess.Popen(command(*args), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    assert ingest.stderr is not None
+    stored = 0
+    while stored < 3:
+        line = ingest.stderr.readline()
+        assert line, "the ingest ended before a worker could be killed"
+        stored += line.startswith("stored ")
+    workers = pool_workers(ingest.pid)
+    assert len(workers) == 2, workers
+    os.kill(workers[0], signal.SIGKILL)
+    rest = ingest.stderr.read()
+    assert ingest.wait(timeout=300) == 0, rest
+    assert "Traceback" not in rest
+    assert "30 stored, 0 skipped (already stored), 0 failed" in rest, rest
+    assert table_counts(path) == table_counts(reference)
+
+
+@contextmanager
+def small_disk(folder: Path, megabytes: int = 16) -> Iterator[Path]:
+    """A tmpfs of its own, mounted at ``folder`` (root: set-up and CI run as root; elsewhere
+    the test is skipped, never under CI)."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(folder)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        reason = f"cannot mount a small tmpfs ({mounted.stderr.strip()})"
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_disk_full_stops_cleanly_and_a_rerun_finishes(reference: Path, tmp_path: Path) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        path = disk / "full.duckdb"
+        filler = disk / "filler"
+        free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+        filler.write_bytes(b"\0" * (free - 300_000))  # room for a dozen of the 30 documents
+        args = ("ingest", *small_texts(), "--store", str(path), *FAST)
+        full = presslens(*args)
+        assert full.returncode == 1
+        message = one_line_error(full.stderr)
+        assert message.startswith(f"presslens: error: disk full: no space left for {path} ("), message
+        assert message.endswith("free space and run the same command again to finish")
+        filler.unlink()
+        with Store(path, read_only=True) as store:  # what was committed is there, whole
+            partial = store.counts()["documents"]
+        assert 0 < partial < 30
+        rerun = presslens(*args)
+        assert rerun.returncode == 0, rerun.stderr
+        assert f"{30 - partial} stored, {partial} skipped (already stored), 0 failed" in rerun.stderr
+        assert table_counts(path) == table_counts(reference)
 
 
 def test_store_busy_is_one_line(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from presslens.service import DEFAULT_MAX_BYTES
+from presslens.service.settings import DEFAULT_MAX_QUEUE
 
 TOKEN_ENV = "PRESSLENS_TOKEN"
 
@@ -37,7 +38,24 @@ def is_loopback(host: str) -> bool:
     default=None,
     help=f"Bearer token for POST requests (default: ${TOKEN_ENV}; made up and printed when --host is not loopback).",
 )
-def serve(host: str, port: int, store: str | None, max_bytes: int, token: str | None) -> None:
+@click.option(
+    "--analysis-workers",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Analyses run at once, each with its own models (about 1.5 GB each at peak).",
+)
+@click.option(
+    "--queue",
+    "max_queue",
+    type=click.IntRange(0, 10000),
+    default=DEFAULT_MAX_QUEUE,
+    show_default=True,
+    help="Analyses that may wait; past them a request gets 503 with Retry-After.",
+)
+def serve(
+    host: str, port: int, store: str | None, max_bytes: int, token: str | None, analysis_workers: int, max_queue: int
+) -> None:
     """Serve the JSON API (/api) and the web interface (/). Analysing never stores anything;
     the store is only read."""
     # uvicorn and FastAPI here, so that the other commands start without them.
@@ -53,9 +71,13 @@ def serve(host: str, port: int, store: str | None, max_bytes: int, token: str | 
         )
     if store and not Path(store).exists():
         raise click.BadParameter(f"{store}: no store here", param_hint="--store")
-    app = create_app(Path(store) if store else None, token, max_bytes)
+    app = create_app(
+        Path(store) if store else None, token, max_bytes, analysis_workers=analysis_workers, max_queue=max_queue
+    )
     click.echo(f"presslens: serving on http://{host}:{port}/", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", limit_concurrency=64)
+    # Connections past 512 get uvicorn's bare 503; below that, analyses past the queue get
+    # the service's own 503 with Retry-After (presslens.service.analysis.Analyzer).
+    uvicorn.run(app, host=host, port=port, log_level="warning", limit_concurrency=512)
 
 
 COMMANDS = (serve,)

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -38,10 +39,11 @@ if TYPE_CHECKING:
     from presslens.pipeline import Pipeline  # spaCy: imported where a worker starts
 
 WARM_UP = "The harbour minister said on Monday that the port of Calvetta would reopen."
-# What a chunk gives back when the process analysing it died.
-CRASHED = "the analysis process died"
+# What an input gives back when the process analysing it died twice on it (see WorkerPool.run).
+CRASHED = "the analysis process died on it twice (out of memory, or a crash in native code)"
 
 Chunk = TypeVar("Chunk")
+Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
@@ -278,6 +280,7 @@ class WorkerPool:
         self.known = known
         self._context = multiprocessing.get_context("spawn")  # no fork: torch and DuckDB hold threads
         self._pool = self._start()
+        self.restarts = 0  # how often a dead worker made the pool start again
 
     def _start(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -296,20 +299,32 @@ class WorkerPool:
             seen.update(call.result() for call in calls)
 
     def run(
-        self, task: Callable[[Chunk], Result | str], chunks: Iterator[Chunk], ordered: bool = False
-    ) -> Iterator[tuple[Chunk, Result | str]]:
-        """Each chunk and ``task``'s result for it (CRASHED if its worker died), as they finish
-        or, ``ordered``, in the chunks' order. A few chunks are in flight at a time, so that
-        reading never runs far ahead of analysis (a crawl need not fit in memory)."""
-        in_flight: dict[Future[Result | str], Chunk] = {}  # in submission order
+        self, task: Callable[[list[Item]], Result | str], chunks: Iterator[list[Item]], ordered: bool = False
+    ) -> Iterator[tuple[list[Item], Result | str]]:
+        """Each chunk and ``task``'s result for it, as they finish or, ``ordered``, in the
+        chunks' order. A few chunks are in flight at a time, so that reading never runs far
+        ahead of analysis (a crawl need not fit in memory).
+
+        A worker that dies (out of memory, a crash in native code) takes the pool down with
+        the chunks in flight, and which input killed it is unknown. The pool starts again and
+        those chunks' inputs are retried one at a time, each alone in the pool: the others
+        are analysed, and the input that kills a worker a second time comes back as a chunk
+        of its own with the result CRASHED."""
+        in_flight: dict[Future[Result | str], tuple[list[Item], bool]] = {}  # in submission order
+        suspects: deque[list[Item]] = deque()  # inputs of lost chunks, each to run alone
         exhausted = False
-        while in_flight or not exhausted:
-            while not exhausted and len(in_flight) < 2 * self.settings.workers:
-                chunk = next(chunks, None)
-                if chunk is None:
-                    exhausted = True
-                else:
-                    in_flight[self._pool.submit(task, chunk)] = chunk
+        while in_flight or suspects or not exhausted:
+            if suspects:
+                if not in_flight:
+                    retry = suspects.popleft()
+                    in_flight[self._pool.submit(task, retry)] = (retry, True)
+            else:
+                while not exhausted and len(in_flight) < 2 * self.settings.workers:
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        exhausted = True
+                    else:
+                        in_flight[self._pool.submit(task, chunk)] = (chunk, False)
             if not in_flight:
                 break
             if ordered:
@@ -318,23 +333,27 @@ class WorkerPool:
                 done: Iterable[Future[Result | str]] = [head]
             else:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            broken = False
+            lost: list[tuple[list[Item], bool]] = []
             for future in done:
-                chunk = in_flight.pop(future)
+                chunk, retried = in_flight.pop(future)
                 try:
-                    yield chunk, future.result()
+                    result = future.result()
                 except BrokenProcessPool:
-                    broken = True
+                    lost.append((chunk, retried))
+                else:
+                    yield chunk, result
+            if not lost:
+                continue
+            lost.extend(in_flight.values())  # the rest of the pool's work went down with it
+            in_flight.clear()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._start()
+            self.restarts += 1
+            for chunk, retried in lost:
+                if retried:  # it ran alone: it is the input that kills a worker
                     yield chunk, CRASHED
-            if broken:
-                # A worker died (out of memory, a crash in native code): the chunks it held
-                # are failures, the pool starts again and the run goes on.
-                for future, chunk in list(in_flight.items()):
-                    future.cancel()
-                    yield chunk, CRASHED
-                in_flight.clear()
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._start()
+                else:
+                    suspects.extend([item] for item in chunk)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -409,7 +428,7 @@ def ingest(
     for chunk, result in results:
         if result is CRASHED:
             for item in chunk:
-                settle(Outcome(item.source, item.weight, reason=f"{CRASHED} (out of memory?); rerun to retry"))
+                settle(Outcome(item.source, item.weight, reason=CRASHED))
         elif isinstance(result, str):
             raise IngestAborted(result)
         else:
@@ -439,7 +458,7 @@ def analyse_inputs(
 ) -> Iterator[Document | InputError]:
     """`presslens analyze`: every input read and analysed, in ``settings.workers`` processes
     (1: this one) or in ``pool``, one result per item in input order, a failure as an
-    InputError (a worker that died fails the inputs it held, the others go on). A model that
+    InputError (an input on which a worker died twice fails, see WorkerPool.run). A model that
     cannot load raises a PresslensError."""
     chunks = _analysis_chunks(items, settings.batch_size)
     owned = WorkerPool(settings) if pool is None and settings.workers > 1 else None
@@ -453,9 +472,7 @@ def analyse_inputs(
         for chunk, result in results:
             if result is CRASHED:
                 for item in chunk:
-                    yield (
-                        item if isinstance(item, InputError) else InputError(item.source, f"{CRASHED} (out of memory?)")
-                    )
+                    yield item if isinstance(item, InputError) else InputError(item.source, CRASHED)
             elif isinstance(result, str):
                 raise PresslensError(result)
             else:

@@ -14,7 +14,7 @@ from presslens.ingest.html import extract_article, looks_like_html
 from presslens.ingest.language import detect_language
 from presslens.ingest.raw import DEFAULT_MAX_BYTES, RawInput, outlet_of
 from presslens.ingest.readers import ReadContext, expand_paths, holds_many, iter_inputs, read_inputs
-from presslens.ingest.records import raw_input_from_record
+from presslens.ingest.records import raw_input_from_record, without_lone_surrogates
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -82,10 +82,14 @@ def to_document(raw: RawInput, options: IngestOptions = IngestOptions()) -> Docu
         content, encoding = raw.text, None
     else:
         content, encoding = decode_bytes(raw.data or b"", raw.source)
-    if len(content.encode("utf-8", "surrogatepass")) > options.max_bytes:
+    content, surrogates = without_lone_surrogates(content)
+    if len(content.encode("utf-8")) > options.max_bytes:
         raise InputError(raw.source, f"input is over the {options.max_bytes / 1e6:g} MB limit (see --max-bytes)")
     is_html = raw.is_html if raw.is_html is not None else looks_like_html(content)
-    metadata = dict(raw.metadata)
+    metadata = {}
+    for key, value in raw.metadata.items():
+        metadata[key], replaced = without_lone_surrogates(value)
+        surrogates += replaced
     if is_html:
         article = extract_article(content, raw.source, url=metadata.get("url"))
         content = article.text
@@ -98,6 +102,8 @@ def to_document(raw: RawInput, options: IngestOptions = IngestOptions()) -> Docu
     document = document_from_text(content, raw.source, options, **metadata)
     if encoding and encoding not in ("utf-8", "utf-8-sig", "ascii"):
         document.warnings.append(f"decoded as {encoding} (not UTF-8)")
+    if surrogates:
+        document.warnings.append(f"{surrogates} lone surrogate(s) replaced by U+FFFD (not encodable as UTF-8)")
     if not document.published and raw.fallback_published:
         document.published = raw.fallback_published
         document.warnings.append("date is the crawl date (the page gives none)")

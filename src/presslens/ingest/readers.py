@@ -19,7 +19,6 @@ import contextlib
 import csv
 import gzip
 import io
-import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +28,7 @@ from typing import BinaryIO
 
 from presslens.errors import InputError
 from presslens.ingest.raw import DEFAULT_MAX_BYTES, RawInput
-from presslens.ingest.records import raw_input_from_record
+from presslens.ingest.records import load_json, raw_input_from_record
 from presslens.ingest.warc import iter_warc
 
 STDIN = "-"
@@ -265,12 +264,7 @@ def iter_jsonl(lines: Iterable[bytes], source: str, max_bytes: int) -> Iterator[
             yield _size_error(where, len(line), max_bytes, weight)
             continue
         try:
-            record = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            yield InputError(where, f"not a JSON object ({error.__class__.__name__}: {error})", weight)
-            continue
-        try:
-            raw = raw_input_from_record(record, where)
+            raw = raw_input_from_record(load_json(line, where), where)
         except InputError as error:
             yield InputError(error.source, error.reason, weight)
             continue

@@ -6,10 +6,20 @@ commonly use for them (``date`` for ``published``, ``site`` for ``outlet``, ...)
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 from collections.abc import Mapping
 
 from presslens.errors import InputError
 from presslens.ingest.raw import RawInput
+
+# A record is an article and a few metadata fields: nothing in it needs to nest this deep,
+# and much deeper nesting makes Python's JSON reader (and pydantic after it) recurse until
+# RecursionError. Checked before parsing, so no recursion ever starts.
+MAX_JSON_DEPTH = 64
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Metadata fields, each with the names a record may give it under, the first found winning.
 METADATA_ALIASES: dict[str, tuple[str, ...]] = {
@@ -19,6 +29,57 @@ METADATA_ALIASES: dict[str, tuple[str, ...]] = {
     "author": ("author", "authors", "byline"),
     "published": ("published", "date", "publish_date", "published_at", "publication_date"),
 }
+
+
+def json_depth(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings not
+    counted); a regular-expression scan, so a hostile text cannot make it recurse."""
+    depth = deepest = 0
+    for match in _NESTING.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+def _number(digits: str) -> int | float:
+    # Python refuses to convert integers of more than sys.get_int_max_str_digits() digits
+    # (a guard against quadratic time); such a number in a field presslens does not read
+    # must not cost the record, so it is kept as a float (inf when out of range).
+    if len(digits.lstrip("-")) <= sys.get_int_max_str_digits():
+        return int(digits)
+    return float(digits)
+
+
+def load_json(text: str | bytes, source: str) -> object:
+    """The JSON value of one record's text. Raises InputError naming ``source`` with one
+    reason for text that is not JSON, nests deeper than MAX_JSON_DEPTH or is not UTF-8; a
+    number of any length is read (see ``_number``)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(source, f"not UTF-8 (byte {error.start})") from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InputError(source, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text, parse_int=_number)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}" if error.lineno > 1 else f"column {error.colno}"
+        raise InputError(source, f"invalid JSON: {error.msg} ({where})") from None
+    except (RecursionError, ValueError) as error:  # a defence only: the checks above come first
+        raise InputError(source, f"JSON that cannot be read ({error.__class__.__name__})") from None
+
+
+def without_lone_surrogates(text: str) -> tuple[str, int]:
+    """``text`` with every lone surrogate (``"\\ud800"`` in JSON decodes to one; UTF-8 cannot
+    encode it, so no output could be written) replaced by U+FFFD, one character for one, so
+    that offsets hold; and how many were replaced. A valid pair decodes to one character,
+    never to two surrogates, so every surrogate left in a str is a lone one."""
+    return _LONE_SURROGATE.subn("\ufffd", text)
 
 
 def _metadata(record: Mapping[str, object], source: str, strict: bool) -> dict[str, str]:
@@ -36,7 +97,7 @@ def _metadata(record: Mapping[str, object], source: str, strict: bool) -> dict[s
     return found
 
 
-def raw_input_from_record(record: Mapping[str, object], source: str, *, strict: bool = False) -> RawInput:
+def raw_input_from_record(record: object, source: str, *, strict: bool = False) -> RawInput:
     """The input a JSON record describes. Raises InputError naming ``source`` with one reason.
 
     The record's ``text`` is taken when it has content, else its ``html``. ``strict`` (the

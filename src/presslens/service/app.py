@@ -20,7 +20,7 @@ from presslens.service.analysis import MAX_BATCH_LINES, Analyzer
 from presslens.service.errors import ApiError, add_error_handlers
 from presslens.service.routes import actors, analyze, documents, outlets, search, techniques, web
 from presslens.service.security import CSP, guard, secured
-from presslens.service.settings import Analysis, ServiceSettings
+from presslens.service.settings import DEFAULT_MAX_QUEUE, Analysis, ServiceSettings
 
 __all__ = ["CSP", "MAX_BATCH_LINES", "ApiError", "ServiceSettings", "build_app", "create_app", "secured"]
 
@@ -57,7 +57,9 @@ def create_app(
     max_bytes: int = DEFAULT_MAX_BYTES,
     *,
     pipeline_factory: Callable[[], Analysis] | None = None,
+    analysis_workers: int = 1,
+    max_queue: int = DEFAULT_MAX_QUEUE,
 ) -> FastAPI:
     """The application. ``pipeline_factory`` builds the pipeline on the first analysis
     (default: ``Pipeline()``, every stage); tests pass a lighter one."""
-    return build_app(ServiceSettings(store_path, token, max_bytes, pipeline_factory))
+    return build_app(ServiceSettings(store_path, token, max_bytes, pipeline_factory, analysis_workers, max_queue))

@@ -4,6 +4,7 @@ opened read-only for the request, the filters of a corpus question, and the toke
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -17,7 +18,9 @@ from presslens.errors import PresslensError
 from presslens.service.analysis import Analyzer
 from presslens.service.errors import ApiError
 from presslens.service.settings import ServiceSettings
-from presslens.store.store import Store, StoreError
+from presslens.store.store import Store, StoreDamagedError, StoreError
+
+log = logging.getLogger("presslens.service")
 
 NO_STORE = "this server has no corpus store (start it with `presslens serve --store FILE`)"
 TOKEN_NEEDED = "this server needs 'Authorization: Bearer <token>' for POST requests"
@@ -42,10 +45,16 @@ def corpus_store(settings: Settings) -> Iterator[Store]:
         raise ApiError(503, NO_STORE)
     try:
         store = Store(settings.store_path, read_only=True)
+    except StoreDamagedError as error:
+        log.error("%s", error)  # the one line the operator needs; the client gets it too
+        raise ApiError(503, str(error)) from None
     except StoreError as error:  # missing, busy (StoreBusyError), not a store
         raise ApiError(503, str(error)) from None
     try:
         yield store
+    except StoreError as error:  # damage found by the query (StoreDamagedError)
+        log.error("%s", error)
+        raise ApiError(503, str(error)) from None
     except PresslensError as error:  # QueryError: an unknown actor, outlet, technique
         message = str(error)
         raise ApiError(404 if message.startswith("no ") else 400, message) from None

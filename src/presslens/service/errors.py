@@ -18,10 +18,11 @@ from presslens.service.security import secured
 class ApiError(Exception):
     """An answer other than 200, with a one-line message for the user."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 class ErrorBody(BaseModel):
@@ -37,7 +38,10 @@ _MEANINGS = {
     413: "The request body, or the batch, is over the server's limit",
     415: "A content type the endpoint does not take",
     422: "A parameter or a record that is not valid, or a text that cannot be analysed",
-    503: "No corpus store, a store that cannot be opened, or a model that cannot be loaded",
+    503: (
+        "No corpus store, a store that cannot be opened or is damaged, a model that cannot be loaded, "
+        "or a server busy with a full analysis queue (then with Retry-After, in seconds)"
+    ),
 }
 
 
@@ -46,12 +50,12 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorBody, "description": _MEANINGS[status]} for status in statuses}
 
 
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(message: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 async def _api_error(_: Request, error: ApiError) -> Response:
-    return _error(error.message, error.status)
+    return _error(error.message, error.status, error.headers)
 
 
 async def _invalid_request(_: Request, error: RequestValidationError) -> Response:

@@ -9,6 +9,10 @@ from pathlib import Path
 from presslens.document import Document
 from presslens.service import DEFAULT_MAX_BYTES
 
+# Enough to absorb a burst of a few clients; a longer queue only makes every answer later
+# (at about 2 s an analysis on 2 cores, 16 waiting is half a minute).
+DEFAULT_MAX_QUEUE = 16
+
 Analysis = Callable[[Document], Document]
 """What a pipeline is to the service: a Document in, the same Document with its layers out."""
 
@@ -18,9 +22,13 @@ class ServiceSettings:
     """``store_path``: the corpus store to read (None: the corpus endpoints answer 503).
     ``token``: the bearer token POST requests need (None: none needed). ``max_bytes``: the
     largest request body. ``pipeline_factory``: builds the pipeline on the first analysis
-    (None: ``Pipeline()``, every stage)."""
+    (None: ``Pipeline()``, every stage). ``analysis_workers``: analyses run at once, each
+    thread with its own pipeline (about 1.5 GB each at peak). ``max_queue``: analyses that
+    may wait beyond those running; past it a request gets 503 with Retry-After."""
 
     store_path: Path | None = None
     token: str | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     pipeline_factory: Callable[[], Analysis] | None = None
+    analysis_workers: int = 1
+    max_queue: int = DEFAULT_MAX_QUEUE

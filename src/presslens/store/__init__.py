@@ -6,6 +6,14 @@ with Store("presslens.duckdb", read_only=True) as store:
     rows = queries.statements_by(store, "Hassan Rouhani")
 """
 
-from presslens.store.store import DEFAULT_STORE, STORE_ENV, Store, StoreBusyError, StoreError
+from presslens.store.store import (
+    DEFAULT_STORE,
+    STORE_ENV,
+    Store,
+    StoreBusyError,
+    StoreDamagedError,
+    StoreError,
+    StoreFullError,
+)
 
-__all__ = ["DEFAULT_STORE", "STORE_ENV", "Store", "StoreBusyError", "StoreError"]
+__all__ = ["DEFAULT_STORE", "STORE_ENV", "Store", "StoreBusyError", "StoreDamagedError", "StoreError", "StoreFullError"]

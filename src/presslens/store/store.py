@@ -8,11 +8,13 @@ meanwhile: that case becomes a StoreBusyError, one line, instead of DuckDB's loc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import functools
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from presslens import __version__
 from presslens.actors.corpus import Aliases, KeyStats, actor_key, display_name, parse_aliases, resolve
@@ -35,6 +37,63 @@ class StoreBusyError(StoreError):
     """Another process holds the store's file."""
 
 
+class StoreDamagedError(StoreError):
+    """The store's file is truncated or corrupted (DuckDB's checksums or reads fail)."""
+
+
+class StoreFullError(StoreError):
+    """The disk holding the store is full: the document being written is not stored, those
+    committed before it are."""
+
+
+# DuckDB's words for a store file it cannot trust (a failed block checksum, a short read of
+# a truncated file) and for a full disk. A file that is no DuckDB file at all is not
+# "damaged": it "cannot be opened as a store".
+_DAMAGE_SIGNS = ("corrupt", "checksum", "could not read enough bytes", "failed to read")
+_FULL_SIGNS = ("no space left on device", "disk quota exceeded", "file too large")
+
+Parameters = ParamSpec("Parameters")
+Result = TypeVar("Result")
+
+
+def store_fault(path: Path, error: BaseException) -> StoreError | None:
+    """The StoreError a DuckDB failure on the store's file amounts to (damaged, full), or
+    None when it is neither (a bug of the query, raised as it is)."""
+    message = str(error).lower()
+    if any(sign in message for sign in _FULL_SIGNS):
+        return StoreFullError(
+            f"disk full: no space left for {path} ({_first_line(error)}); what was stored before is kept: "
+            "free space and run the same command again to finish"
+        )
+    if any(sign in message for sign in _DAMAGE_SIGNS):
+        return StoreDamagedError(
+            f"store damaged: {path} cannot be read ({_first_line(error)}); restore it from a copy, "
+            "or ingest the articles again into a new store"
+        )
+    return None
+
+
+def _faults_named(method: Callable[Parameters, Result]) -> Callable[Parameters, Result]:
+    """A Store method whose DuckDB failures from a damaged file or a full disk come out as
+    one-line StoreErrors, the rest unchanged."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Parameters.args, **kwargs: Parameters.kwargs) -> Result:
+        import duckdb  # here, not at the top: light commands never load DuckDB
+
+        try:
+            return method(*args, **kwargs)
+        except duckdb.Error as error:
+            store = args[0]
+            assert isinstance(store, Store)
+            fault = store_fault(store.path, error)
+            if fault is None:
+                raise
+            raise fault from None
+
+    return wrapper
+
+
 class Store:
     """A corpus in one DuckDB file. ``read_only`` opens for queries (no lock against other
     readers); otherwise the file is created or migrated as needed."""
@@ -55,13 +114,18 @@ class Store:
                 raise StoreBusyError(
                     f"store busy: {self.path} is being written by another presslens process; try again when it finishes"
                 ) from None
-            raise StoreError(f"{self.path}: cannot be opened as a store ({_first_line(error)})") from None
+            raise store_fault(self.path, error) or StoreError(
+                f"{self.path}: cannot be opened as a store ({_first_line(error)})"
+            ) from None
         except duckdb.Error as error:
-            raise StoreError(f"{self.path}: cannot be opened as a store ({_first_line(error)})") from None
+            raise store_fault(self.path, error) or StoreError(
+                f"{self.path}: cannot be opened as a store ({_first_line(error)})"
+            ) from None
         try:
             self._check_schema()
         except BaseException:
-            self.con.close()
+            with contextlib.suppress(duckdb.Error):
+                self.con.close()
             raise
         self._outlets: dict[str, int] | None = None
         self._keys: dict[str, int] | None = None
@@ -72,12 +136,14 @@ class Store:
         rows = self.con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
         return {r[0] for r in rows.fetchall()}
 
+    @_faults_named
     def version(self) -> int:
         if "meta" not in self._tables():
             return 0
         row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return int(row[0]) if row else 0
 
+    @_faults_named
     def _check_schema(self) -> None:
         tables = self._tables()
         if tables and "meta" not in tables:
@@ -99,6 +165,7 @@ class Store:
             )
         self.migrate()
 
+    @_faults_named
     def migrate(self) -> int:
         """Apply the migration steps this store lacks, in one transaction; the new version."""
         current, wanted = self.version(), schema.schema_version()
@@ -114,19 +181,32 @@ class Store:
             self._set_meta("presslens_version", __version__)
             self.con.commit()
         except BaseException:
-            self.con.rollback()
+            self._rollback()
             raise
         return wanted
+
+    def _rollback(self) -> None:
+        """Roll the open transaction back. After a write failed (a full disk) DuckDB may have
+        ended the transaction itself or invalidated the connection: then there is nothing
+        to roll back, and the error that matters is the one already being raised."""
+        import duckdb
+
+        with contextlib.suppress(duckdb.Error):
+            self.con.rollback()
 
     def _set_meta(self, key: str, value: str) -> None:
         self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
+    @_faults_named
     def meta(self, key: str) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
 
     def close(self) -> None:
-        self.con.close()
+        import duckdb
+
+        with contextlib.suppress(duckdb.Error):  # a connection a fatal error invalidated
+            self.con.close()
 
     def __enter__(self) -> Store:
         return self
@@ -138,18 +218,23 @@ class Store:
 
     # --- reading ------------------------------------------------------------------------
 
+    @_faults_named
     def query(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, parameters).fetchall()
 
+    @_faults_named
     def has(self, doc_id: str) -> bool:
         return self.con.execute("SELECT 1 FROM documents WHERE id = ?", [doc_id]).fetchone() is not None
 
+    @_faults_named
     def known_ids(self) -> set[str]:
         return {r[0] for r in self.query("SELECT id FROM documents")}
 
+    @_faults_named
     def counts(self) -> dict[str, int]:
         return {table: self.query(f"SELECT count(*) FROM {table}")[0][0] for table in schema.TABLES}
 
+    @_faults_named
     def failures(self) -> list[tuple[str, str, int, datetime]]:
         return self.query("SELECT source, reason, attempts, failed_at FROM failures ORDER BY source")
 
@@ -200,6 +285,7 @@ class Store:
         self._insert("actor_keys", {"key": ("VARCHAR", list(new)), "corpus_actor": ("INTEGER", ids)})
         self._keys.update(zip(new, ids, strict=True))
 
+    @_faults_named
     def add(
         self,
         document: Document,
@@ -219,6 +305,7 @@ class Store:
         rows = document_rows(document, collection=collection, external_id=external_id, stages=stages)
         return bool(self.add_rows(rows))
 
+    @_faults_named
     def add_rows(self, rows: Rows) -> list[str]:
         """Store documents given as their rows (``presslens.store.rows``, e.g. a Parquet
         part of the Ray engine) in one transaction; documents stored already are left out,
@@ -247,11 +334,12 @@ class Store:
                 self.con.execute("DELETE FROM failures WHERE source IN (SELECT unnest(?::VARCHAR[]))", [stored_sources])
             self.con.commit()
         except BaseException:
-            self.con.rollback()
+            self._rollback()
             self._outlets = self._keys = None  # the caches may hold what was rolled back
             raise
         return fresh
 
+    @_faults_named
     def known_ids_among(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()
@@ -289,6 +377,7 @@ class Store:
                 [[d for d, _ in pairs], [c for _, c in pairs]],
             )
 
+    @_faults_named
     def add_failure(self, source: str, reason: str) -> None:
         """Record an input that could not be stored; a later success removes the record."""
         self._record_failure(source, reason)
@@ -306,6 +395,7 @@ class Store:
         text = self.meta("aliases")
         return parse_aliases(text, "the store's alias file") if text else None
 
+    @_faults_named
     def resolve_actors(self, aliases: Aliases | None = None) -> int:
         """Rebuild the corpus actors from every article's actors; ``aliases`` replaces the
         alias file kept in the store (else the kept one applies). Returns their number."""
@@ -358,7 +448,7 @@ class Store:
                 self._set_meta("aliases", aliases.text)
             self.con.commit()
         except BaseException:
-            self.con.rollback()
+            self._rollback()
             raise
         finally:
             self._keys = None
@@ -409,8 +499,9 @@ class Store:
 
     # --- export -------------------------------------------------------------------------
 
+    @_faults_named
     def export_parquet(self, folder: str | Path) -> list[Path]:
-        """Every table as ``folder/<table>.parquet``."""
+        """Every table as ``folder/<table>.parquet`` (each file replaced whole)."""
         out = Path(folder)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -419,8 +510,12 @@ class Store:
         written = []
         for table in schema.TABLES:
             path = out / f"{table}.parquet"
-            target = str(path).replace("'", "''")
+            # Written beside and renamed into place: an export killed midway leaves whole
+            # files (and a .partial one at most), never a truncated table under its name.
+            partial = path.with_name(path.name + ".partial")
+            target = str(partial).replace("'", "''")
             self.con.execute(f"COPY (SELECT * FROM {table}) TO '{target}' (FORMAT parquet)")
+            partial.replace(path)
             written.append(path)
         return written
 

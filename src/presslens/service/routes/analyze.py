@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from presslens.document import Document
 from presslens.ingest import RawInput
@@ -66,7 +65,7 @@ async def analyze_one(request: Request, settings: Settings, analyze: TheAnalyzer
         raw = RawInput(source="<api>", text=utf8(data), is_html=kind == "text/html")
     else:
         raise ApiError(415, "send application/json, text/plain or text/html")
-    document = await run_in_threadpool(analyze, raw)
+    document = await analyze.analyse(raw)
     return Response(document.to_json(), media_type="application/json")
 
 
@@ -74,7 +73,7 @@ async def analyze_one(request: Request, settings: Settings, analyze: TheAnalyzer
     "/batch",
     summary="Analyse a JSONL batch (nothing is stored)",
     response_model=BatchResult,
-    responses=error_responses(400, 401, 413, 415),
+    responses=error_responses(400, 401, 413, 415, 503),
     openapi_extra=_body(
         {
             "application/x-ndjson": {
@@ -90,7 +89,8 @@ async def analyze_batch(request: Request, settings: Settings, analyze: TheAnalyz
     if media_type(request) not in BATCH_TYPES:
         raise ApiError(415, "send JSON Lines as application/x-ndjson")
     text = utf8(await read_body(request, settings.max_bytes))
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    # JSON Lines end at "\n" only: str.splitlines would also cut at U+2028 or U+0085 inside a string.
+    lines = [(number, line) for number, line in enumerate(text.split("\n"), 1) if line.strip()]
     if len(lines) > MAX_BATCH_LINES:
         raise ApiError(413, f"over {MAX_BATCH_LINES} lines in one batch")
 
@@ -98,7 +98,7 @@ async def analyze_batch(request: Request, settings: Settings, analyze: TheAnalyz
         documents, errors = [], []
         for number, line in lines:
             try:
-                document = analyze(record_input(parse_json(line, line_number=False), f"<batch>:{number}"))
+                document = analyze(record_input(parse_json(line), f"<batch>:{number}"))
             except ApiError as error:
                 errors.append({"line": number, "error": error.message})
             else:
@@ -106,4 +106,4 @@ async def analyze_batch(request: Request, settings: Settings, analyze: TheAnalyz
                 documents.append(json.loads(document.to_json()))
         return {"documents": documents, "errors": errors}
 
-    return JSONResponse(await run_in_threadpool(analyse_lines))
+    return JSONResponse(await analyze.run(analyse_lines))
