@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import string
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from presslens.ingest import IngestOptions, RawInput, to_document
 from presslens.ingest.readers import iter_jsonl
 from presslens.ingest.records import MAX_JSON_DEPTH, load_json
 from presslens.service.app import create_app
+from presslens.store import Store
 
 from .store_corpus import build_store
 
@@ -217,6 +219,30 @@ def test_analyze_holds_every_span_on_hostile_text(runner: CliRunner, tmp_path: P
         assert len(errors) == 1 and errors[0].startswith(f"presslens: error: {path}: "), errors
     for document in documents:
         spans_hold(document)
+
+
+@FEW
+@given(st.lists(JSONL_LINES, min_size=1, max_size=5))
+def test_ingest_records_each_bad_record_once_and_stores_the_rest(
+    runner: CliRunner, tmp_path: Path, lines: list[str]
+) -> None:
+    good = json.dumps({"text": "The minister said on Monday that the plan would fail.", "title": "Plan"})
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(b"\n".join(line.encode("utf-8", "surrogatepass") for line in [*lines, good]) + b"\n")
+    store_path = tmp_path / f"store-{uuid.uuid4().hex}.duckdb"
+    args = ["ingest", str(feed), "--store", str(store_path), "--skip", "attribution,techniques", "--model", "sm"]
+    result = runner.invoke(main, [*args, "--any-language"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output
+    with Store(store_path, read_only=True) as store:
+        sources = [source for source, _, _, _ in store.failures()]
+        assert len(sources) == len(set(sources)) and all(s.startswith(f"{feed}:") for s in sources)
+        assert (result.exit_code == 1) == bool(sources)
+        assert store.query("SELECT count(*) FROM documents WHERE title = 'Plan'") == [(1,)]
+        assert store.query(
+            "SELECT count(*) FROM mentions m JOIN documents d ON d.id = m.doc_id "
+            "WHERE substr(d.text, m.start_char + 1, m.end_char - m.start_char) <> m.text"
+        ) == [(0,)]
 
 
 # --- every API endpoint -------------------------------------------------------------------

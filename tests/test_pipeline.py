@@ -69,8 +69,8 @@ def test_stage_names() -> None:
 
 
 def test_registry_gives_the_order_and_the_requirements() -> None:
-    assert STAGE_NAMES == ("nlp", "encoder", "actors", "attribution", "techniques")
-    assert ANALYSIS_STAGES == ("encoder", "actors", "attribution", "techniques")
+    assert STAGE_NAMES == ("nlp", "encoder", "actors", "attribution", "techniques", "claims")
+    assert ANALYSIS_STAGES == ("encoder", "actors", "attribution", "techniques", "claims")
     assert stage_spec("nlp").provides == ("parse",) and stage_spec("nlp").build is None
     assert stage_spec("encoder").requires == () and stage_spec("encoder").provides == ("encoding",)
     assert stage_spec("actors").requires == ("parse",) and stage_spec("actors").provides == ("actors",)
@@ -116,12 +116,12 @@ def test_a_required_stage_left_out_is_one_clear_error() -> None:
 
 def test_skipping_a_required_stage_skips_its_dependants() -> None:
     assert without([]) == ANALYSIS_STAGES
-    assert without(["actors"]) == ("encoder", "techniques")  # attribution needs actors
+    assert without(["actors"]) == ("encoder", "techniques", "claims")  # attribution needs actors
     # Nothing left reads the encoder's states: the encoder stage goes too.
-    assert without(["attribution", "techniques"]) == ("actors",)
-    assert without(["techniques"]) == ("actors", "attribution")
-    assert without(["encoder"]) == ("actors", "attribution")  # techniques reads the encoder's states
-    assert without(["actors", "attribution", "techniques"]) == ()
+    assert without(["attribution", "techniques"]) == ("actors", "claims")
+    assert without(["techniques"]) == ("actors", "attribution", "claims")
+    assert without(["encoder"]) == ("actors", "attribution", "claims")  # techniques reads the encoder's states
+    assert without(["actors", "attribution", "techniques", "claims"]) == ()
     with pytest.raises(PresslensError, match=r"unknown stage\(s\): nlp"):
         without(["nlp"])  # the parse is never skipped
 
@@ -131,14 +131,14 @@ def test_cli_skip_actors_skips_attribution(tmp_path: Path) -> None:
     article.write_text("Tomas Brandt said on Monday that the port of Calvetta would reopen.\n", encoding="utf-8")
     store_path = tmp_path / "s.duckdb"
     result = presslens(
-        "ingest", str(article), "--store", str(store_path), "--skip", "actors,techniques", "--model", "sm"
+        "ingest", str(article), "--store", str(store_path), "--skip", "actors,techniques,claims", "--model", "sm"
     )
     assert result.returncode == 0, result.stderr
     with Store(store_path, read_only=True) as store:
         assert store.query("SELECT stages FROM documents") == [(["nlp"],)]
     bad = presslens("ingest", str(article), "--store", str(store_path), "--skip", "nlp")
     assert (
-        bad.returncode == 2 and "unknown stage(s) nlp; stages: encoder, actors, attribution, techniques" in bad.stderr
+        bad.returncode == 2 and "unknown stage(s) nlp; stages: encoder, actors, attribution, techniques, claims" in bad.stderr
     )
 
 

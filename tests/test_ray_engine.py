@@ -256,6 +256,26 @@ def test_out_writes_a_parquet_dataset_that_loads_into_a_store(local_reference: P
     assert stored_ids(store) == ids
     assert contents(store, ids) == contents(local_reference, ids)
     assert "0 stored, 30 skipped" in presslens("store", "load", str(out), "--store", str(store)).stderr
+    # SIGKILL while the parts load: each part goes in whole or not at all (one transaction),
+    # the store opens after every kill, and a rerun loads the rest, nothing twice.
+    killed = tmp_path / "killed-load.duckdb"
+    for delay in (0.5, 1.0, 1.5, 2.0, 3.0):
+        load = subprocess.Popen(
+            command("store", "load", str(out), "--store", str(killed)),
+            stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        load.send_signal(signal.SIGKILL)
+        load.wait()
+        if killed.exists():
+            partial = stored_ids(killed)
+            assert partial <= ids
+            assert contents(killed, partial) == contents(local_reference, partial)
+    finished = presslens("store", "load", str(out), "--store", str(killed))
+    assert finished.returncode == 0, finished.stderr
+    assert stored_ids(killed) == ids
+    assert contents(killed, ids) == contents(local_reference, ids)
 
 
 def test_ray_options_need_the_ray_engine_and_a_file_input(tmp_path: Path) -> None:

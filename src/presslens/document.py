@@ -13,7 +13,7 @@ from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2"  # 1.2: TechniqueFinding.origin
+SCHEMA_VERSION = "1.3"  # 1.2: TechniqueFinding.origin; 1.3: claims
 
 ActorKind = Literal["person", "organisation", "place", "group"]
 MentionOrigin = Literal["ner", "rule"]  # the statistical model or presslens' rules
@@ -120,6 +120,44 @@ class Attribution(BaseModel):
     confidence: float = Field(ge=0, le=1, description="Mean tagger probability of the cue.")
 
 
+ClaimKind = Literal["reported", "asserted"]
+
+
+class FactCheckMatch(BaseModel):
+    """A fact-check from the index given to the claims stage that checks this claim."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    claim: str = Field(description="The claim as the fact-checker wrote it.")
+    title: str = ""
+    verdict: str = Field(default="", description="The fact-checker's rating: 'False', 'Mostly true', ...")
+    url: str = ""
+    publisher: str = ""
+    date: str = ""
+    probability: float = Field(ge=0, le=1, description="That this fact-check checks the claim (calibrated).")
+
+
+class Claim(BaseModel):
+    """A claim the article makes or reports: an attribution's content ('reported'), or one of
+    the article's own check-worthy factual sentences ('asserted')."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Unique within the document: 'C1', 'C2', ...")
+    kind: ClaimKind
+    spans: list[Span] = Field(description="Where it is: the attribution's content fragments, or the sentence.")
+    text: str = Field(description="The claim's words, normalised: fragments joined, quote marks and spacing tidied.")
+    attribution: str | None = Field(default=None, description="Id of the Attribution it is the content of.")
+    speaker: str | None = Field(default=None, description="Id of the Actor who makes it, when known.")
+    signals: list[str] = Field(
+        default_factory=list, description="Why it is check-worthy: 'number', 'cause', 'event', 'reported'."
+    )
+    fact_checks: list[FactCheckMatch] = Field(
+        default_factory=list, description="Fact-checks that check it, best first (with `--fact-checks`)."
+    )
+
+
 class TechniqueExplanation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -175,6 +213,7 @@ class Document(BaseModel):
     actors: list[Actor] = Field(default_factory=list)
     attributions: list[Attribution] = Field(default_factory=list, description="Filled by the attribution stage.")
     techniques: list[TechniqueFinding] = Field(default_factory=list, description="Filled by the techniques stage.")
+    claims: list[Claim] = Field(default_factory=list, description="Filled by the claims stage.")
     technique_summary: TechniqueSummary | None = None
 
     @staticmethod
@@ -208,6 +247,8 @@ class Document(BaseModel):
         for attribution in self.attributions:
             spans.extend([*attribution.source, *attribution.cue, *attribution.content])
         spans.extend(self.techniques)
+        for claim in self.claims:
+            spans.extend(claim.spans)
         return spans
 
 

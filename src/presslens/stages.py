@@ -1,6 +1,6 @@
 """The stage registry: every stage of the pipeline, in order, with what it requires and provides.
 
-    ingest → nlp → encoder → actors → attribution → techniques
+    ingest → nlp → encoder → actors → attribution → techniques → claims
 
 Like a spaCy component, each stage declares the layers it ``requires`` and the ones it
 ``provides``: "parse" (sentences and tokens), "encoding" (the shared encoder pass),
@@ -24,6 +24,7 @@ from typing import Protocol, runtime_checkable
 
 from presslens.actors.stage import ActorStage
 from presslens.attribution.stage import AttributionStage
+from presslens.claims.stage import ClaimStage
 from presslens.document import Document
 from presslens.encoder.analysis import Analysis
 from presslens.encoder.stage import EncoderStage
@@ -56,6 +57,7 @@ class StageOptions:
     technique_model: str | None = None  # a technique model's name in the model registry
     encoder_model: str | None = None  # an encoder's name in the model registry (default: the technique model's)
     attribution_model: str | None = None  # an attribution model's name in the model registry
+    fact_checks: str | None = None  # a fact-check index folder (`presslens claims index`) for the claims stage
 
 
 # The layers of a Document that stages provide, and how a Document shows it has each (for
@@ -65,11 +67,13 @@ ENCODING = "encoding"
 ACTORS = "actors"
 ATTRIBUTIONS = "attributions"
 TECHNIQUES = "techniques"
+CLAIMS = "claims"
 LAYER_SIGNS: dict[str, Callable[[Document], bool]] = {
     PARSE: lambda document: bool(document.sentences or document.tokens),
     ACTORS: lambda document: bool(document.entities or document.actors),
     ATTRIBUTIONS: lambda document: bool(document.attributions),
     TECHNIQUES: lambda document: document.technique_summary is not None or bool(document.techniques),
+    CLAIMS: lambda document: bool(document.claims),
 }
 # Layers of the Analysis, not of the Document: nothing of them is stored, and a stage that
 # provides only such layers is worth running only for a stage that requires them.
@@ -113,6 +117,10 @@ def _technique_stage(options: StageOptions) -> Stage:
     return TechniqueStage(threshold=options.technique_threshold, model=options.technique_model)
 
 
+def _claim_stage(options: StageOptions) -> Stage:
+    return ClaimStage(fact_checks=options.fact_checks)
+
+
 NLP = "nlp"
 
 # Every stage, in pipeline order.
@@ -135,6 +143,9 @@ STAGES: tuple[StageSpec, ...] = (
         build=_technique_stage,
         because="it reads the encoder's token states",
     ),
+    # After attribution: an attribution's content is a reported claim (without the
+    # attribution stage, the article's own sentences only).
+    StageSpec("claims", provides=(CLAIMS,), requires=(PARSE,), build=_claim_stage),
 )
 STAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in STAGES)
 # The stages after the parse: built by name, and the ones an ingest may leave out (--skip).

@@ -104,6 +104,7 @@ def analyze(
     spacy_name: str | None,
     attribution: str | None,
     technique_threshold: float | None,
+    fact_checks: str | None,
 ) -> None:
     """Analyse articles: PATHS are .txt, .html, .html.gz, .jsonl, .warc(.gz) files, folders, or - for stdin.
 
@@ -122,6 +123,7 @@ def analyze(
         spacy_name=spacy_name,
         technique_threshold=technique_threshold,
         attribution_model=attribution_model(attribution),
+        fact_checks=fact_checks,
         options=options,
         workers=workers,
         batch_size=chunk_size(workers),

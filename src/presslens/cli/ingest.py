@@ -84,6 +84,7 @@ def ingest(
     spacy_name: str | None,
     attribution: str | None,
     technique_threshold: float | None,
+    fact_checks: str | None,
     max_bytes: int | None,
     any_language: bool,
     no_clean: bool,
@@ -112,6 +113,7 @@ def ingest(
         spacy_name=spacy_name,
         technique_threshold=technique_threshold,
         attribution_model=attribution_model(attribution),
+        fact_checks=fact_checks,
         options=IngestOptions(
             max_bytes=max_bytes or DEFAULT_MAX_BYTES, english_only=not any_language, clean=not no_clean
         ),

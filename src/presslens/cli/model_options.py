@@ -6,6 +6,7 @@ Apart from cli/options.py, which loads the store: `analyze` never opens one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -22,8 +23,24 @@ def attribution_model(choice: str | None) -> str | None:
     return ATTRIBUTION_CHOICES[choice] if choice else None
 
 
+def _fact_check_index(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
+    # Checked before any model loads: a wrong path is one line at once, not after the parse.
+    if value is not None and not (Path(value) / "index.json").is_file():
+        raise click.BadParameter(f"{value}: not a fact-check index (build one: `presslens claims index FILE --out D`)")
+    return value
+
+
 def model_options(function: F) -> F:
-    """--model (spaCy pipeline), --attribution and --technique-threshold, in that order in the help."""
+    """--model (spaCy pipeline), --attribution, --technique-threshold and --fact-checks, in
+    that order in the help."""
+    function = click.option(
+        "--fact-checks",
+        "fact_checks",
+        default=None,
+        callback=_fact_check_index,
+        metavar="INDEX",
+        help="A fact-check index (`presslens claims index`): each claim gets the fact-checks that check it.",
+    )(function)
     function = click.option(
         "--attribution",
         "attribution",

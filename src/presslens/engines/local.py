@@ -57,6 +57,7 @@ class IngestSettings:
     spacy_name: str | None = None
     technique_threshold: float | None = None
     attribution_model: str | None = None  # the attribution tagger's registry name (None: the default)
+    fact_checks: str | None = None  # a fact-check index folder for the claims stage
     options: IngestOptions = field(default_factory=IngestOptions)
     fmt: str = AUTO
     workers: int = 1
@@ -67,7 +68,11 @@ class IngestSettings:
         return stage_names(self.stages)
 
     def stage_options(self) -> StageOptions:
-        return StageOptions(technique_threshold=self.technique_threshold, attribution_model=self.attribution_model)
+        return StageOptions(
+            technique_threshold=self.technique_threshold,
+            attribution_model=self.attribution_model,
+            fact_checks=self.fact_checks,
+        )
 
     def reading_options(self) -> IngestOptions:
         # PolNeAR and PTC texts are kept as they are, so that the corpora's own annotation

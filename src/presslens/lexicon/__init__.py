@@ -77,6 +77,11 @@ class Lexicon(Protocol):
     # The store's full-text index and search (presslens.store.columns).
     SEARCH_STOP_WORDS: frozenset[str]
 
+    # Claims (presslens.claims.extract).
+    CLAIM_CAUSE_WORDS: frozenset[str]
+    CLAIM_NUMBER_WORDS: frozenset[str]
+    CLAIM_OPINION_LEMMAS: frozenset[str]
+
 
 _CODE = re.compile(r"[a-z]{2,3}")
 

@@ -319,3 +319,25 @@ SEARCH_STOP_WORDS = _words(
     was we were what when which who will with would you your
     """
 )
+
+
+# --- claims (presslens.claims.extract) ------------------------------------------------------
+
+# Words that attribute a cause: a sentence with one makes a causal claim ("the strikes were
+# organised by ...", "prices rose because of ..."), which fact-checkers check.
+CLAIM_CAUSE_WORDS = _words(
+    """
+    because cause caused causes causing due behind blamed responsible result resulted led
+    triggered sparked orchestrated organised organized funded financed directed ordered
+    """
+)
+# Words for numbers written out: "three thousand", "a dozen", "half".
+CLAIM_NUMBER_WORDS = _words(
+    """
+    two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    hundred hundreds thousand thousands million millions billion billions trillion dozen
+    dozens half percent
+    """
+)
+# Lemmas that make a sentence an opinion or a call rather than a factual claim.
+CLAIM_OPINION_LEMMAS = _words("should must ought hope wish believe think feel seem opinion view")

@@ -34,6 +34,7 @@ SPACY = "spacy"
 ENCODER = "encoder"  # the shared encoder pass (presslens.encoder): an Encoder, or None when there is none to run
 ATTRIBUTION = "attribution"
 TECHNIQUES = "techniques"
+CLAIMS = "claims"  # the sentence encoder and re-ranker that match claims to fact-checks
 
 # The default encoder: the fine-tuned encoder of the technique model, whose heads were trained
 # on its states (so its weights are loaded once, with the technique model).
@@ -258,6 +259,15 @@ BUILT_IN_MODELS: tuple[tuple[ModelEntry, bool], ...] = (
             "encoder",
             "presslens.techniques.model:EncoderTechniquePredictor.load",
             "a fine-tuned encoder and a span classifier (options: folder, quantise, runtime onnx|torch)",
+        ),
+        True,
+    ),
+    (
+        ModelEntry(
+            CLAIMS,
+            "matcher",
+            "presslens.claims.retrieval:load_matcher",
+            "all-MiniLM-L6-v2 fine-tuned on CheckThat! claim pairs, and a linear re-ranker (option: folder)",
         ),
         True,
     ),

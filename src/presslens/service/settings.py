@@ -10,8 +10,8 @@ from presslens.document import Document
 from presslens.service import DEFAULT_MAX_BYTES
 
 # Enough to absorb a burst of a few clients; a longer queue only makes every answer later
-# (at about 2 s an analysis on 2 cores, 16 waiting is half a minute).
-DEFAULT_MAX_QUEUE = 16
+# (at about 1.5 s an analysis on 2 cores, 8 waiting is some 12 s).
+DEFAULT_MAX_QUEUE = 8
 
 Analysis = Callable[[Document], Document]
 """What a pipeline is to the service: a Document in, the same Document with its layers out."""

@@ -1,0 +1,120 @@
+"""The claims of an article: what it reports (each attribution's content) and what it asserts
+itself (its check-worthy factual sentences).
+
+A sentence of the article's own voice is a claim when it is a statement (not a question or
+an exclamation), of 6 to 80 words, not an opinion or a call (no "should", "must", "I
+believe" ...), and carries a factual core a fact-checker can check: a number ("3,000
+arrests", "doubled", "half"), a cause ("organised by", "because of", "behind"), or an event
+(a named actor doing something, in the past tense). Sentences mostly inside an attribution
+and sentences that hold an attribution's cue ("X said ...") are that attribution's claim already.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from presslens import lexicon
+from presslens.document import Attribution, Claim, Document, Span
+
+MIN_WORDS, MAX_WORDS = 6, 80
+MIN_REPORTED_WORDS = 3
+_DIGIT = re.compile(r"\d")
+_QUOTES = "\"'“”‘’«»„"
+ACTOR_LABELS = frozenset(["PERSON", "ORG", "GPE", "NORP"])
+
+
+def normalise(fragments: Sequence[str]) -> str:
+    """The claim's words: fragments joined by a space, outer quote marks and a leading
+    "that" dropped, spacing collapsed."""
+    text = " ".join(" ".join(f.split()) for f in fragments if f.strip())
+    text = text.strip().strip(_QUOTES).strip()
+    if text.lower().startswith("that "):
+        text = text[5:]
+    return text.strip(" ,;:").strip(_QUOTES).strip()
+
+
+def _overlap(start: int, end: int, spans: Sequence[tuple[int, int]]) -> int:
+    return sum(max(0, min(end, e) - max(start, s)) for s, e in spans)
+
+
+def _signals(document: Document, start: int, end: int, attributed: bool) -> list[str]:
+    words = lexicon.get("en")
+    tokens = [t for t in document.tokens if start <= t.start and t.end <= end]
+    lower = [t.text.lower() for t in tokens]
+    found = []
+    if any(_DIGIT.search(t.text) for t in tokens) or any(w in words.CLAIM_NUMBER_WORDS for w in lower):
+        found.append("number")
+    if any(w in words.CLAIM_CAUSE_WORDS for w in lower):
+        found.append("cause")
+    has_actor = any(e.label in ACTOR_LABELS and start <= e.start and e.end <= end for e in document.entities)
+    if has_actor and any(t.tag in ("VBD", "VBN") for t in tokens):
+        found.append("event")
+    if attributed:
+        found.insert(0, "reported")
+    return found
+
+
+def _is_opinion(document: Document, start: int, end: int) -> bool:
+    words = lexicon.get("en")
+    tokens = [t for t in document.tokens if start <= t.start and t.end <= end]
+    if any(t.lemma.lower() in words.CLAIM_OPINION_LEMMAS for t in tokens):
+        return True
+    return any(t.text.lower() in ("i", "we") and t.dep == "nsubj" for t in tokens)
+
+
+def reported_claim(document: Document, attribution: Attribution, number: int) -> Claim | None:
+    text = normalise([span.text for span in attribution.content])
+    if len(text.split()) < MIN_REPORTED_WORDS:
+        return None
+    first, last = attribution.content[0].start, attribution.content[-1].end
+    return Claim(
+        id=f"C{number}",
+        kind="reported",
+        spans=[Span(start=s.start, end=s.end, text=s.text) for s in attribution.content],
+        text=text,
+        attribution=attribution.id,
+        speaker=attribution.speaker,
+        signals=_signals(document, first, last, attributed=True),
+    )
+
+
+def extract_claims(document: Document) -> list[Claim]:
+    """The claims of an analysed document (its sentences, tokens, entities and attributions),
+    in text order; ids C1, C2, ..."""
+    found: list[tuple[int, Claim]] = []
+    for attribution in document.attributions:
+        if not attribution.content:
+            continue
+        claim = reported_claim(document, attribution, 0)
+        if claim is not None:
+            found.append((attribution.content[0].start, claim))
+    contents = [(s.start, s.end) for a in document.attributions for s in a.content]
+    cues = [(s.start, s.end) for a in document.attributions for s in a.cue]
+    for sentence in document.sentences:
+        start, end = sentence.start, sentence.end
+        text = sentence.text.strip()
+        count = len(text.split())
+        if not MIN_WORDS <= count <= MAX_WORDS or text.endswith(("?", "!", "?”", '?"', "!”", '!"')):
+            continue
+        # A sentence that reports (holds a cue) or is mostly reported speech is the
+        # attribution's claim, already taken.
+        if _overlap(start, end, cues) or _overlap(start, end, contents) > (end - start) / 2:
+            continue
+        signals = _signals(document, start, end, attributed=False)
+        if not signals or _is_opinion(document, start, end):
+            continue
+        found.append(
+            (
+                start,
+                Claim(
+                    id="C0",
+                    kind="asserted",
+                    spans=[Span(start=start, end=end, text=document.text[start:end])],
+                    text=normalise([document.text[start:end]]),
+                    signals=signals,
+                ),
+            )
+        )
+    found.sort(key=lambda pair: pair[0])
+    return [claim.model_copy(update={"id": f"C{n}"}) for n, (_, claim) in enumerate(found, start=1)]
