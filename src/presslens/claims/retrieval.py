@@ -134,8 +134,11 @@ class SentenceEncoder:
     def __init__(self, folder: Path | None = None, max_pieces: int = 128, threads: int | None = None) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
 
         from presslens.encoder.bases import base_path
+
+        transformers_logging.disable_progress_bar()  # its "Loading weights" bar is not the user's business
 
         self.folder = folder or base_path("minilm")
         self.tokenizer = AutoTokenizer.from_pretrained(self.folder)

@@ -296,7 +296,70 @@ def run_claim_training(data_folder: Path, out: Path, config: ClaimTrainConfig) -
         "minutes": round((time.perf_counter() - started) / 60, 1),
     }
     (out / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_card(out, summary)
     return summary
+
+
+def write_card(out: Path, summary: dict[str, Any]) -> None:
+    config, dev, base = summary["config"], summary["dev"], summary["dev_base_encoder_rrf"]
+    measures = ("MAP@1", "MAP@3", "MAP@5", "MAP@10", "MRR", "P@1")
+    table = "\n".join(f"| {m} | {base[m]:.4f} | {dev[m]:.4f} |" for m in measures)
+    epochs = "\n".join(
+        f"| {h['epoch']} | {h.get('loss', '')} | {h['tune_MAP@5']:.4f} | {h['tune_MRR']:.4f} |"
+        for h in summary["history"]
+    )
+    choices = "\n".join(
+        f"| {c['C'] if c['C'] is not None else 'none (RRF)'} | {c.get('balanced', '')} | {c['MAP@5']:.4f} |"
+        for c in summary["reranker_choices"]
+    )
+    size = sum(p.stat().st_size for p in (out / "encoder").iterdir()) / 1e6
+    card = f"""# presslens claim matcher (`presslens claims …`, `--fact-checks`)
+
+Finds the fact-checks that check a claim: BM25 and a sentence encoder's cosine, fused by a
+linear re-ranker.
+
+## Data
+CLEF CheckThat! 2020 Task 2, English (Shaar et al., 2020; research use): {summary["fact_checks"]}
+verified claims (Snopes). The {summary["fit_tweets"] + summary["tune_tweets"]} train tweets are
+split by id: {summary["fit_tweets"]} fit the encoder and the re-ranker, {summary["tune_tweets"]}
+(every {TUNE_EVERY}th) choose the epoch and the re-ranker; the {summary["dev_tweets"]} dev
+tweets are scored once, at the end. The task's test split is not available here.
+
+## Method
+- Encoder: all-MiniLM-L6-v2 (mean pooling, L2-normalised), fine-tuned contrastively on
+  {summary["pairs"]} (tweet, claim) and (tweet, fact-check title) pairs: a softmax over
+  {config["scale"]} × cosine against the batch's other texts and one hard negative a tweet
+  (the base matcher's best wrong fact-check); AdamW, learning rate {config["learning_rate"]},
+  batch {config["batch"]}, {config["epochs"]} epochs, the best on tune kept (epoch
+  {summary["chosen_epoch"]}). Saved float16 ({size:.0f} MB), read as float32.
+- Candidates: the top 100 of a usearch HNSW index (inner product with claim + title
+  embeddings) and the top 100 of BM25 (k1 1.2, b 0.75) over claim and title.
+- Re-ranker: logistic regression over {", ".join(FEATURES)}; chosen on tune (unweighted
+  first, so that its probability is calibrated: `--fact-checks` keeps matches at 0.5 or more).
+
+## Scores on dev ({summary["dev_tweets"]} tweets; CheckThat! measures, `presslens eval claims`)
+| measure | base MiniLM, BM25 + cosine by RRF | this matcher |
+|---|---|---|
+{table}
+
+## Epochs (tune)
+| epoch | loss | MAP@5 | MRR |
+|---|---|---|---|
+{epochs}
+
+## Re-ranker choices (tune)
+| C | balanced | MAP@5 |
+|---|---|---|
+{choices}
+
+Training took {summary["minutes"]} minutes on this machine's CPUs.
+
+## Known weaknesses
+- Trained on tweets against Snopes claims (2016–2020, US politics and viral rumours); claims
+  of other kinds and of other places match less well.
+- English only (the encoder lowercases and was trained on English).
+"""
+    (out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 
 
 def save_encoder(encoder: SentenceEncoder, out: Path) -> None:
