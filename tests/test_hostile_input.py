@@ -189,14 +189,19 @@ def analyse_file(runner: CliRunner, path: Path, *args: str) -> tuple[int, list[s
     return result.exit_code, errors, documents
 
 
+def feed_with_a_good_record_last(folder: Path, lines: list[str]) -> Path:
+    good = json.dumps({"text": "The minister said on Monday that the plan would fail.", "title": "Plan"})
+    feed = folder / "feed.jsonl"
+    feed.write_bytes(b"\n".join(line.encode("utf-8", "surrogatepass") for line in [*lines, good]) + b"\n")
+    return feed
+
+
 @FEW
 @given(st.lists(JSONL_LINES, min_size=1, max_size=5))
 def test_analyze_reports_each_bad_record_once_and_analyses_the_rest(
     runner: CliRunner, tmp_path: Path, lines: list[str]
 ) -> None:
-    good = json.dumps({"text": "The minister said on Monday that the plan would fail.", "title": "Plan"})
-    feed = tmp_path / "feed.jsonl"
-    feed.write_bytes(b"\n".join(line.encode("utf-8", "surrogatepass") for line in [*lines, good]) + b"\n")
+    feed = feed_with_a_good_record_last(tmp_path, lines)
     status, errors, documents = analyse_file(runner, feed, "--attribution", "fast", "--any-language")
     assert status in (0, 1)
     assert (status == 1) == bool(errors)
@@ -226,9 +231,7 @@ def test_analyze_holds_every_span_on_hostile_text(runner: CliRunner, tmp_path: P
 def test_ingest_records_each_bad_record_once_and_stores_the_rest(
     runner: CliRunner, tmp_path: Path, lines: list[str]
 ) -> None:
-    good = json.dumps({"text": "The minister said on Monday that the plan would fail.", "title": "Plan"})
-    feed = tmp_path / "feed.jsonl"
-    feed.write_bytes(b"\n".join(line.encode("utf-8", "surrogatepass") for line in [*lines, good]) + b"\n")
+    feed = feed_with_a_good_record_last(tmp_path, lines)
     store_path = tmp_path / f"store-{uuid.uuid4().hex}.duckdb"
     args = ["ingest", str(feed), "--store", str(store_path), "--skip", "attribution,techniques", "--model", "sm"]
     result = runner.invoke(main, [*args, "--any-language"])
@@ -318,6 +321,7 @@ def test_every_get_endpoint_answers_any_parameters(
     template, names = endpoint
     known = data.draw(st.dictionaries(st.sampled_from(names), PARAMETER, max_size=3)) if names else {}
     url = template.replace("{id}", path_value.encode("utf-8", "surrogatepass").hex()[:20] or "0")
-    parameters = {k: v.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for k, v in {**extra, **known}.items()}
+    given = {**extra, **known}
+    parameters = {k: v.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for k, v in given.items()}
     response = client.get(url, params=parameters)
     answer_is_documented(response, {200, 400, 404, 422})
