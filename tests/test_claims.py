@@ -303,3 +303,13 @@ def test_analyze_attaches_fact_checks_to_claims(tmp_path: Path) -> None:
     assert matched[0]["fact_checks"][0]["verdict"] == "True" and matched[0]["fact_checks"][0]["probability"] >= 0.5
     wrong = presslens("analyze", str(article), "--fact-checks", str(tmp_path))
     assert wrong.returncode == 2 and "not a fact-check index" in wrong.stderr
+
+
+def test_the_service_passes_its_fact_check_index_to_the_claims_stage(tmp_path: Path) -> None:
+    from presslens.service.app import create_app
+
+    pipeline = create_app(None, None, 20_000, fact_checks=str(tmp_path)).state.analyzer._pipeline()
+    claims = pipeline.stages[-1]
+    assert claims.name == "claims" and claims.fact_checks == str(tmp_path)
+    serve = presslens("serve", "--fact-checks", str(tmp_path), "--port", "1")
+    assert serve.returncode == 2 and "not a fact-check index" in serve.stderr

@@ -53,8 +53,22 @@ def is_loopback(host: str) -> bool:
     show_default=True,
     help="Analyses that may wait; past them a request gets 503 with Retry-After.",
 )
+@click.option(
+    "--fact-checks",
+    "fact_checks",
+    default=None,
+    metavar="INDEX",
+    help="A fact-check index (`presslens claims index`): analysed claims get their matches.",
+)
 def serve(
-    host: str, port: int, store: str | None, max_bytes: int, token: str | None, analysis_workers: int, max_queue: int
+    host: str,
+    port: int,
+    store: str | None,
+    max_bytes: int,
+    token: str | None,
+    analysis_workers: int,
+    max_queue: int,
+    fact_checks: str | None,
 ) -> None:
     """Serve the JSON API (/api) and the web interface (/). Analysing never stores anything;
     the store is only read."""
@@ -71,8 +85,15 @@ def serve(
         )
     if store and not Path(store).exists():
         raise click.BadParameter(f"{store}: no store here", param_hint="--store")
+    if fact_checks and not (Path(fact_checks) / "index.json").is_file():
+        raise click.BadParameter(f"{fact_checks}: not a fact-check index", param_hint="--fact-checks")
     app = create_app(
-        Path(store) if store else None, token, max_bytes, analysis_workers=analysis_workers, max_queue=max_queue
+        Path(store) if store else None,
+        token,
+        max_bytes,
+        analysis_workers=analysis_workers,
+        max_queue=max_queue,
+        fact_checks=fact_checks,
     )
     click.echo(f"presslens: serving on http://{host}:{port}/", err=True)
     # Connections past 512 get uvicorn's bare 503; below that, analyses past the queue get

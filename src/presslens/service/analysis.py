@@ -48,6 +48,7 @@ class Analyzer:
 
     def __init__(self, settings: ServiceSettings) -> None:
         self._factory = settings.pipeline_factory
+        self._fact_checks = settings.fact_checks
         self._options = IngestOptions(max_bytes=settings.max_bytes)
         self.workers = settings.analysis_workers
         self.max_queue = settings.max_queue
@@ -64,8 +65,9 @@ class Analyzer:
                 # Here, not at the top: the pipeline imports spaCy, which the corpus
                 # endpoints (and `presslens serve --help`) do not need.
                 from presslens.pipeline import Pipeline
+                from presslens.stages import ANALYSIS_STAGES, StageOptions, build_stages
 
-                pipeline = Pipeline()
+                pipeline = Pipeline(stages=build_stages(ANALYSIS_STAGES, StageOptions(fact_checks=self._fact_checks)))
             else:
                 pipeline = self._factory()
             self._local.pipeline = pipeline

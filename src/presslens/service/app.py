@@ -59,7 +59,10 @@ def create_app(
     pipeline_factory: Callable[[], Analysis] | None = None,
     analysis_workers: int = 1,
     max_queue: int = DEFAULT_MAX_QUEUE,
+    fact_checks: str | None = None,
 ) -> FastAPI:
     """The application. ``pipeline_factory`` builds the pipeline on the first analysis
     (default: ``Pipeline()``, every stage); tests pass a lighter one."""
-    return build_app(ServiceSettings(store_path, token, max_bytes, pipeline_factory, analysis_workers, max_queue))
+    return build_app(
+        ServiceSettings(store_path, token, max_bytes, pipeline_factory, analysis_workers, max_queue, fact_checks)
+    )

@@ -24,7 +24,8 @@ class ServiceSettings:
     largest request body. ``pipeline_factory``: builds the pipeline on the first analysis
     (None: ``Pipeline()``, every stage). ``analysis_workers``: analyses run at once, each
     thread with its own pipeline (about 1.5 GB each at peak). ``max_queue``: analyses that
-    may wait beyond those running; past it a request gets 503 with Retry-After."""
+    may wait beyond those running; past it a request gets 503 with Retry-After.
+    ``fact_checks``: an index whose matches the analysed claims get (None: none)."""
 
     store_path: Path | None = None
     token: str | None = None
@@ -32,3 +33,4 @@ class ServiceSettings:
     pipeline_factory: Callable[[], Analysis] | None = None
     analysis_workers: int = 1
     max_queue: int = DEFAULT_MAX_QUEUE
+    fact_checks: str | None = None  # a fact-check index (`presslens claims index`) for the claims stage
