@@ -328,14 +328,32 @@ def main() -> None:
     for variant in args.variants.split(","):
         name = (f"top{k}-finetuned" if variant == "finetuned" else "frozen-f32") + suffix
         train_variant(
-            name, variant == "finetuned", args, config, body, articles, fit, tune, spans, n_fit, lexicon,
-            encoder_name, hidden_size, lower,
+            name,
+            variant == "finetuned",
+            args,
+            config,
+            body,
+            articles,
+            fit,
+            tune,
+            spans,
+            n_fit,
+            lexicon,
+            encoder_name,
+            hidden_size,
+            lower,
         )
 
 
 def check_states(
-    body: nn.Module, article: Article, document: PolnearDocument, doc: Doc, tokenizer: Any,
-    special: tuple[int, int], hidden_size: int, lower: int,
+    body: nn.Module,
+    article: Article,
+    document: PolnearDocument,
+    doc: Doc,
+    tokenizer: Any,
+    special: tuple[int, int],
+    hidden_size: int,
+    lower: int,
 ) -> None:
     """Smoke check: lower cache + top layers + our means = the float32 WindowEncoder's
     ``token_states`` (up to the float16 cache)."""
@@ -346,22 +364,42 @@ def check_states(
     with torch.no_grad():
         ours = token_tensor(body, body.encoder.layer[lower:], article, hidden_size).numpy()
     difference = float(np.abs(ours - reference).max())
-    log.info("check: %d tokens, max |ours - WindowEncoder| = %.4g (scale %.3g)", len(ours), difference,
-             float(np.abs(reference).max()))
+    log.info(
+        "check: %d tokens, max |ours - WindowEncoder| = %.4g (scale %.3g)",
+        len(ours),
+        difference,
+        float(np.abs(reference).max()),
+    )
     assert difference < 0.05 * float(np.abs(reference).max()), difference
 
 
 def train_variant(
-    name: str, finetune: bool, args: argparse.Namespace, config: NeuralTrainConfig, body: nn.Module,
-    articles: list[Article], fit: Prepared, tune: Prepared, spans: list[list[tuple[int, int]]], n_fit: int,
-    lexicon: Any, encoder_name: str, hidden_size: int, lower: int,
+    name: str,
+    finetune: bool,
+    args: argparse.Namespace,
+    config: NeuralTrainConfig,
+    body: nn.Module,
+    articles: list[Article],
+    fit: Prepared,
+    tune: Prepared,
+    spans: list[list[tuple[int, int]]],
+    n_fit: int,
+    lexicon: Any,
+    encoder_name: str,
+    hidden_size: int,
+    lower: int,
 ) -> None:
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     shape = NetworkShape(
-        state_size=hidden_size, feature_size=config.feature_size, projection=config.projection,
-        hidden=config.hidden, layers=config.layers, dropout=config.dropout,
-        feature_dropout=config.feature_dropout, neighbour_features=config.neighbour_features,
+        state_size=hidden_size,
+        feature_size=config.feature_size,
+        projection=config.projection,
+        hidden=config.hidden,
+        layers=config.layers,
+        dropout=config.dropout,
+        feature_dropout=config.feature_dropout,
+        neighbour_features=config.neighbour_features,
     )
     network = StatesNetwork(shape)
     top = nn.ModuleList(copy.deepcopy(list(body.encoder.layer[lower:])))
@@ -396,10 +434,15 @@ def train_variant(
     warmup = max(1, len(article_batches(counts, config.batch_paragraphs, random.Random(0))) // 10)
     step_total = first_epoch * warmup * 10
     config_entry = {
-        **asdict(config), "batches": "whole articles, >= batch_paragraphs paragraphs a batch",
-        "top_layers_trained": (args.top_layers if finetune else 0), "encoder_lr": (args.encoder_lr if finetune else 0),
-        "encoder_warmup_steps": warmup if finetune else 0, "lower_states": f"after layer {lower}, cached in float16",
-        "threads": args.threads, "fit_articles": n_fit, "tune_articles": len(tune.documents),
+        **asdict(config),
+        "batches": "whole articles, >= batch_paragraphs paragraphs a batch",
+        "top_layers_trained": (args.top_layers if finetune else 0),
+        "encoder_lr": (args.encoder_lr if finetune else 0),
+        "encoder_warmup_steps": warmup if finetune else 0,
+        "lower_states": f"after layer {lower}, cached in float16",
+        "threads": args.threads,
+        "fit_articles": n_fit,
+        "tune_articles": len(tune.documents),
     }
     best = max((h["tune_headline"] for h in history), default=-1.0)
     stale = 0
@@ -416,8 +459,14 @@ def train_variant(
         batches = article_batches(counts, config.batch_paragraphs, rng)
         for step, batch in enumerate(batches):
             if step and step % 50 == 0:
-                log.info("%s epoch %d step %d/%d (%.0f s)", name, epoch + 1, step, len(batches),
-                         time.perf_counter() - started)
+                log.info(
+                    "%s epoch %d step %d/%d (%.0f s)",
+                    name,
+                    epoch + 1,
+                    step,
+                    len(batches),
+                    time.perf_counter() - started,
+                )
             if finetune:
                 factor = min(1.0, (step_total + 1) / warmup)
                 optimiser.param_groups[1]["lr"] = args.encoder_lr * factor
@@ -459,14 +508,20 @@ def train_variant(
         temporary = checkpoint.with_suffix(".tmp")
         torch.save(
             {
-                "network": network.state_dict(), "top": top.state_dict(), "optimiser": optimiser.state_dict(),
-                "rng": rng.getstate(), "torch_rng": torch.get_rng_state(), "history": history, "epoch": epoch + 1,
+                "network": network.state_dict(),
+                "top": top.state_dict(),
+                "optimiser": optimiser.state_dict(),
+                "rng": rng.getstate(),
+                "torch_rng": torch.get_rng_state(),
+                "history": history,
+                "epoch": epoch + 1,
             },
             temporary,
         )
         temporary.replace(checkpoint)
         write_result(
-            args.out, name,
+            args.out,
+            name,
             {"config": config_entry, "history": history, "best": max(history, key=lambda h: h["tune_headline"])},
         )
 
