@@ -24,6 +24,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not 
 
 from presslens.service.app import create_app  # noqa: E402
 
+from .narrative_corpus import build_narrative_store  # noqa: E402
 from .store_corpus import DOC3  # noqa: E402
 from .test_service_api import XSS_DOC, XSS_TEXT, build_service_store  # noqa: E402
 
@@ -246,3 +247,53 @@ def test_hostile_document_is_shown_as_text(watched: Watched, server: str) -> Non
     assert page.locator("a[href^='javascript']").count() == 0  # type: ignore[attr-defined]
     page.wait_for_timeout(300)  # type: ignore[attr-defined]
     watched.clean()
+
+
+@pytest.fixture(scope="module")
+def narrative_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = build_narrative_store(tmp_path_factory.mktemp("browser-narratives") / "n.duckdb")
+    port = free_port()
+    config = uvicorn.Config(create_app(store, None, 2_000_000), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not instance.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_narratives_pages_and_also_made_by(browser: object, narrative_server: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    page = context.new_page()
+    watched = Watched(page, narrative_server)
+    page.goto(f"{narrative_server}/#/narratives")
+    page.wait_for_selector("#narratives a", timeout=30_000)
+    rows = page.locator("#narratives tr")
+    assert rows.count() == 3  # the header and two narratives
+    assert "foreign agents" in rows.nth(1).inner_text() and "daily-a.com" in rows.nth(1).inner_text()
+    page.screenshot(path=str(DOCS / "screenshot-narratives.png"), full_page=True)
+
+    # One narrative: where it first appeared, its timeline per outlet, its claims in order.
+    page.locator("#narratives a").first.click()
+    page.wait_for_selector("#narrative-claims li", timeout=30_000)
+    assert "2024-01-05 in daily-a.com, said by Ahmad Vahidi" in page.locator("#narrative-first").inner_text()
+    assert page.locator("#narrative-claims li").count() == 3
+    assert page.locator("#narrative-timeline tr").count() == 4  # the header and three outlets
+    assert page.locator("svg.chart rect").count() == 2  # two months
+    page.screenshot(path=str(DOCS / "screenshot-narrative.png"), full_page=True)
+
+    # The article view: each claim, and who else makes it.
+    page.locator("#narrative-claims li a").nth(1).click()
+    page.wait_for_selector("#claims li .elsewhere", timeout=30_000)
+    claims = page.locator("#claims li")
+    assert claims.count() == 2
+    assert "Also made by Ahmad Vahidi (daily-a.com), state-tv.ir · narrative of 3 claims" in claims.first.inner_text()
+    claims.first.click()
+    assert page.locator("#article-text .q-content").count() > 0
+    watched.clean()
+    context.close()

@@ -17,6 +17,7 @@ from presslens.document import Document
 from presslens.service.app import CSP, create_app
 from presslens.store import Store
 
+from .narrative_corpus import build_narrative_store, ids
 from .store_corpus import DOC1, DOC3, DOCUMENTS, A, Q, make_document
 
 # A hostile article: its text, title, author, outlet and URL carry script payloads.
@@ -354,3 +355,49 @@ def test_no_store_or_broken_store_is_503(tmp_path: Path) -> None:
     junk.write_bytes(b"not a database at all" * 100)
     broken = TestClient(create_app(junk, None, 20_000, pipeline_factory=echo_pipeline))
     error_of(broken.get("/api/actors"), 503)
+
+
+# --- narratives ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def narrative_client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    store = build_narrative_store(tmp_path_factory.mktemp("narratives") / "n.duckdb")
+    return TestClient(create_app(store, None, 20_000, pipeline_factory=echo_pipeline))
+
+
+def test_narratives_pages_and_filters(narrative_client: TestClient) -> None:
+    page = narrative_client.get("/api/narratives").json()
+    assert [(n["outlets"], n["documents"]) for n in page["items"]] == [(3, 3), (2, 2)]
+    assert page["items"][0]["first_outlet"] == "daily-a.com" and page["items"][0]["first_seen"] == "2024-01-05"
+    first = narrative_client.get("/api/narratives", params={"limit": 1}).json()
+    assert len(first["items"]) == 1 and first["next_offset"] == 1
+    assert [
+        n["documents"] for n in narrative_client.get("/api/narratives", params={"match": "inflation"}).json()["items"]
+    ] == [2]
+    assert narrative_client.get("/api/narratives", params={"outlet": "daily-a.com"}).json()["items"] == []
+    error_of(narrative_client.get("/api/narratives", params={"limit": 0}), 422)
+    assert "since" in error_of(
+        narrative_client.get("/api/narratives", params={"since": "2024-02-01", "until": "2024-01-01"}), 400
+    )
+    assert "no outlet" in error_of(narrative_client.get("/api/narratives", params={"outlet": "nowhere"}), 404)
+
+
+def test_one_narrative_and_claims_elsewhere(narrative_client: TestClient) -> None:
+    top = narrative_client.get("/api/narratives").json()["items"][0]
+    narrative = narrative_client.get(f"/api/narratives/{top['id']}").json()
+    assert [c["outlet"] for c in narrative["claims"]] == ["daily-a.com", "weekly-b.org", "state-tv.ir"]
+    assert narrative["first"]["speaker"] == "Ahmad Vahidi"
+    assert (narrative["timeline"][0]["month"], narrative["timeline"][0]["outlet"]) == ("2024-01", "daily-a.com")
+    assert "no narrative" in error_of(narrative_client.get("/api/narratives/N0123456789"), 404)
+    error_of(narrative_client.get("/api/narratives/<script>"), 404)
+    elsewhere = narrative_client.get(f"/api/documents/{ids(1)}/elsewhere").json()["items"]
+    assert [(c["claim_id"], [e["outlet"] for e in c["elsewhere"]]) for c in elsewhere] == [
+        ("C1", ["daily-a.com", "state-tv.ir"]),
+        ("C2", ["daily-a.com"]),
+    ]
+    assert "no document" in error_of(narrative_client.get("/api/documents/0123456789abcdef/elsewhere"), 404)
+    document = Document.model_validate(narrative_client.get(f"/api/documents/{ids(1)}").json())
+    for claim in document.claims:
+        for span in claim.spans:
+            assert document.text[span.start : span.end] == span.text

@@ -124,14 +124,14 @@ def test_schema_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     path = tmp_path / "s.duckdb"
     with Store(path) as store:
         store.add(DOC1)
-        assert store.version() == schema.SCHEMA_VERSION == 3
+        assert store.version() == schema.SCHEMA_VERSION == 4
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, "ALTER TABLE documents ADD COLUMN lean DOUBLE"])
-    with pytest.raises(StoreError, match="needs migrating to 4: run `presslens store migrate"):
+    with pytest.raises(StoreError, match="needs migrating to 5: run `presslens store migrate"):
         Store(path, read_only=True)
     with Store(path) as store:  # opening for writing migrates, keeping the data
-        assert store.version() == 4
+        assert store.version() == 5
         assert store.query("SELECT count(*), count(lean) FROM documents") == [(1, 0)]
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:3])
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:4])
     with pytest.raises(StoreError, match="newer than this presslens knows"):
         Store(path, read_only=True)
 
@@ -148,7 +148,7 @@ def test_version_3_marks_the_stored_techniques_as_the_models(tmp_path: Path, mon
     )
     connection.close()
     with Store(path) as store:  # opening for writing migrates
-        assert store.version() == 3
+        assert store.version() == schema.SCHEMA_VERSION
         assert store.query("SELECT origin FROM techniques") == [("model",)]
 
 
@@ -508,7 +508,7 @@ def test_query_commands(corpus: Path, tmp_path: Path) -> None:
     assert result.returncode == 0 and (tmp_path / "parquet" / "attributions.parquet").exists()
     result = presslens("store", "info", "--store", str(corpus), "--format", "json")
     info = {r["what"]: r["value"] for r in json.loads(result.stdout)}
-    assert info["schema version"] == 3 and info["documents rows"] == 6
+    assert info["schema version"] == 4 and info["documents rows"] == 6
     result = presslens("query", "search", "sanctions", "--store", str(corpus), "--format", "json")
     assert [h["doc_id"] for h in json.loads(result.stdout)] == [DOC2.id]
 

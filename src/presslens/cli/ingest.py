@@ -189,7 +189,11 @@ def ingest(
     except KeyboardInterrupt:
         click.echo("presslens: interrupted: what was stored is kept; run the same command to finish", err=True)
         sys.exit(130)
-    where = f"the Parquet dataset {out_dir}" if out_dir else f"{report.corpus_actors} corpus actors in {store_path}"
+    where = (
+        f"the Parquet dataset {out_dir}"
+        if out_dir
+        else (f"{report.corpus_actors} corpus actors, {report.narratives} narratives in {store_path}")
+    )
     click.echo(
         f"presslens: {report.stored} stored, {report.skipped} skipped (already stored), {len(report.failed)} failed "
         f"in {report.elapsed:.1f} s ({report.rate:.2f} articles/s); {where}",

@@ -77,9 +77,10 @@ def load_command(folder: str, store_path: str, aliases: str | None) -> None:
     with Store(store_path) as store:
         stored, skipped = load_dataset(store, folder)
         corpus_actors = store.resolve_actors(alias_file)
+        narratives = store.link_claims().narratives
     click.echo(
         f"presslens: {stored} stored, {skipped} skipped (already stored); "
-        f"{corpus_actors} corpus actors in {store_path}",
+        f"{corpus_actors} corpus actors, {narratives} narratives in {store_path}",
         err=True,
     )
 
@@ -92,6 +93,26 @@ def migrate_command(store_path: str) -> None:
         raise StoreError(f"{store_path}: no store here")
     with Store(store_path) as store:  # opening for writing migrates
         click.echo(f"presslens: {store_path} is at schema version {store.version()}", err=True)
+
+
+@store_group.command("relink")
+@store_option
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.5, 1.0),
+    default=None,
+    help="Cosine of two claims' embeddings from which they may be linked (default: presslens's).",
+)
+def relink_command(store_path: str, threshold: float | None) -> None:
+    """Link the stored claims again and regroup the narratives, from the embeddings kept in
+    the store (after an upgrade changed the linking rules, or to try another threshold)."""
+    from presslens.store.narratives import THRESHOLD
+
+    if not Path(store_path).exists():
+        raise StoreError(f"{store_path}: no store here")
+    with Store(store_path) as store:
+        report = store.relink_claims(threshold if threshold is not None else THRESHOLD)
+    click.echo(f"presslens: {report.links} links, {report.narratives} narratives in {store_path}", err=True)
 
 
 COMMANDS = (store_group,)

@@ -102,6 +102,7 @@ class IngestReport:
     skipped: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     corpus_actors: int = 0
+    narratives: int = 0
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -440,6 +441,7 @@ def ingest(
             for outcome in result:
                 settle(outcome)
     report.corpus_actors = store.resolve_actors(aliases)
+    report.narratives = store.link_claims().narratives
     return report
 
 

@@ -399,6 +399,7 @@ def ingest_ray(
     if store is not None:
         parts.remove_dataset(folder)
         report.corpus_actors = store.resolve_actors(aliases)
+        report.narratives = store.link_claims().narratives
     else:
         tidied = parts.tidy(folder)
         # A document that two parts of this run held is counted once.

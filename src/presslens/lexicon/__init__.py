@@ -81,6 +81,7 @@ class Lexicon(Protocol):
     CLAIM_CAUSE_WORDS: frozenset[str]
     CLAIM_NUMBER_WORDS: frozenset[str]
     CLAIM_OPINION_LEMMAS: frozenset[str]
+    CLAIM_NEGATION_WORDS: frozenset[str]
 
 
 _CODE = re.compile(r"[a-z]{2,3}")

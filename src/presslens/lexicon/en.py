@@ -341,3 +341,12 @@ CLAIM_NUMBER_WORDS = _words(
 )
 # Lemmas that make a sentence an opinion or a call rather than a factual claim.
 CLAIM_OPINION_LEMMAS = _words("should must ought hope wish believe think feel seem opinion view")
+# Words that deny: two claims alike in every word but one of these say opposite things
+# ("Russia interfered ..." and "Russia did not interfere ..."), which a sentence embedding
+# scores as close; narratives do not link them (presslens.store.narratives).
+CLAIM_NEGATION_WORDS = _words(
+    """
+    not no never nothing none nobody neither nor n't cannot deny denies denied denying
+    false untrue baseless unfounded
+    """
+)

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from presslens.service import DEFAULT_MAX_BYTES
 from presslens.service.analysis import MAX_BATCH_LINES, Analyzer
 from presslens.service.errors import ApiError, add_error_handlers
-from presslens.service.routes import actors, analyze, documents, outlets, search, techniques, web
+from presslens.service.routes import actors, analyze, documents, narratives, outlets, search, techniques, web
 from presslens.service.security import CSP, guard, secured
 from presslens.service.settings import DEFAULT_MAX_QUEUE, Analysis, ServiceSettings
 
@@ -44,7 +44,15 @@ def build_app(settings: ServiceSettings) -> FastAPI:
     app.state.analyzer = Analyzer(settings)
     add_error_handlers(app)
     app.middleware("http")(guard(settings.max_bytes))
-    for router in (analyze.router, documents.router, search.router, actors.router, outlets.router, techniques.router):
+    for router in (
+        analyze.router,
+        documents.router,
+        search.router,
+        actors.router,
+        outlets.router,
+        techniques.router,
+        narratives.router,
+    ):
         app.include_router(router)
     app.mount("/static", web.static_files(), name="static")
     app.include_router(web.router)

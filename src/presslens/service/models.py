@@ -8,6 +8,7 @@ from typing import Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, Field
 
+from presslens.corpus.narratives import ClaimElsewhere, NarrativeRow
 from presslens.corpus.queries import (
     ActorRow,
     Hit,
@@ -45,6 +46,16 @@ class HitPage(Page[Hit]):
 
 class ActorPage(Page[ActorRow]):
     """Corpus actors, the most documented first."""
+
+
+class NarrativePage(Page[NarrativeRow]):
+    """Narratives, the widest spread first (outlets, then documents)."""
+
+
+class ClaimsElsewhere(BaseModel):
+    """A document's claims that other articles make too, each with those articles' claims."""
+
+    items: list[ClaimElsewhere]
 
 
 class CorpusActor(BaseModel):

@@ -1,21 +1,24 @@
 """A stored document read back from the store's tables as a ``Document``.
 
-The store keeps the text, the metadata and the entity, actor, attribution and technique
-layers, but not sentences or tokens: those come back empty. Roles are stored as words only;
+The store keeps the text, the metadata and the entity, actor, attribution, technique and
+claim layers, but not sentences or tokens: those come back empty. Roles are stored as words only;
 each is pointed at its first occurrence in the text (dropped when the text lacks it). The
 technique threshold is not stored: ``technique_summary.threshold`` is 0 for stored documents.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
 from presslens.document import (
     Actor,
     Attribution,
+    Claim,
     Document,
     EntityMention,
+    FactCheckMatch,
     Role,
     Span,
     TechniqueFinding,
@@ -108,6 +111,23 @@ def load_document(store: Store, doc_id: str) -> Document | None:
             [doc_id],
         )
     ]
+    claims = [
+        Claim(
+            id=claim_id,
+            kind=kind,
+            spans=[_span(text, b) for b in spans],
+            text=claim_text,
+            attribution=attribution,
+            speaker=speaker,
+            signals=list(signals),
+            fact_checks=[FactCheckMatch.model_validate(m) for m in json.loads(fact_checks)],
+        )
+        for claim_id, kind, spans, claim_text, attribution, speaker, signals, fact_checks in store.query(
+            "SELECT claim_id, kind, spans, text, attribution_id, speaker, signals, fact_checks FROM claims "
+            "WHERE doc_id = ? ORDER BY start_char, length(claim_id), claim_id",
+            [doc_id],
+        )
+    ]
     summary = None
     if "techniques" in (stages or []):
         counts = Counter(t.technique for t in techniques)
@@ -132,6 +152,7 @@ def load_document(store: Store, doc_id: str) -> Document | None:
         "actors": actors,
         "attributions": attributions,
         "techniques": techniques,
+        "claims": claims,
         "technique_summary": summary,
     }
     return Document(**fields)

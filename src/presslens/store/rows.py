@@ -13,6 +13,7 @@ names and co-mentions) are the store's too, derived from these rows as they are 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ from presslens.text import covered_non_space_chars, non_space_chars
 
 # Per-document tables in the order a load inserts them (documents last: in a Parquet part
 # the documents file is written last too, and its presence marks the part complete).
-DOCUMENT_TABLES = ("actors", "mentions", "attributions", "techniques", "postings", "documents")
+DOCUMENT_TABLES = ("actors", "mentions", "attributions", "techniques", "claims", "postings", "documents")
 
 # Column name -> DuckDB type, as in schema.py; documents.outlet replaces outlet_id.
 COLUMNS: dict[str, dict[str, str]] = {
@@ -104,6 +105,20 @@ COLUMNS: dict[str, dict[str, str]] = {
         "technique_probability": "DOUBLE",
         "nonspace_chars": "INTEGER",
         "origin": "VARCHAR",
+    },
+    "claims": {
+        "doc_id": "VARCHAR",
+        "claim_id": "VARCHAR",
+        "kind": "VARCHAR",
+        "attribution_id": "VARCHAR",
+        "speaker": "VARCHAR",
+        "speaker_key": "VARCHAR",
+        "start_char": "INTEGER",
+        "end_char": "INTEGER",
+        "spans": "INTEGER[][]",
+        "text": "VARCHAR",
+        "signals": "VARCHAR[]",
+        "fact_checks": "VARCHAR",
     },
     "postings": {"term": "VARCHAR", "doc_id": "VARCHAR", "tf": "INTEGER"},
     "failures": {"source": "VARCHAR", "reason": "VARCHAR", "failed_at": "TIMESTAMP"},
@@ -225,6 +240,21 @@ def document_rows(
         "technique_probability": [t.technique_probability for t in found],
         "nonspace_chars": [non_space_chars(text[t.start : t.end]) for t in found],
         "origin": [t.origin for t in found],
+    }
+    claims = document.claims
+    rows["claims"] = {
+        "doc_id": [doc] * len(claims),
+        "claim_id": [c.id for c in claims],
+        "kind": [c.kind for c in claims],
+        "attribution_id": [c.attribution for c in claims],
+        "speaker": [c.speaker for c in claims],
+        "speaker_key": [key_of.get(c.speaker or "") for c in claims],
+        "start_char": [min(s.start for s in c.spans) if c.spans else 0 for c in claims],
+        "end_char": [max(s.end for s in c.spans) if c.spans else 0 for c in claims],
+        "spans": [[[s.start, s.end] for s in c.spans] for c in claims],
+        "text": [c.text for c in claims],
+        "signals": [list(c.signals) for c in claims],
+        "fact_checks": [json.dumps([m.model_dump() for m in c.fact_checks], ensure_ascii=False) for c in claims],
     }
     # The title is searchable too, when the text does not already start with it.
     title = document.title or ""

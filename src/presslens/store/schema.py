@@ -27,6 +27,10 @@ TABLES = (
     "actor_keys",
     "doc_actors",
     "actor_names",
+    "claims",
+    "claim_vectors",
+    "claim_links",
+    "claim_narratives",
 )
 
 _V1 = """
@@ -207,8 +211,47 @@ UPDATE techniques SET origin = 'model' WHERE origin IS NULL;
 ALTER TABLE techniques ALTER COLUMN origin SET NOT NULL;
 """
 
+# Version 4: claims (presslens.claims: what each article reports or asserts, with its
+# fact-check matches) and narratives: claims of different articles that say the same thing are
+# linked (claim_links, by the claim matcher's sentence embeddings, kept in claim_vectors) and
+# grouped (claim_narratives: the connected groups of links). Documents stored before it have
+# no claims until they are ingested again.
+_V4 = """
+CREATE TABLE claims (
+    doc_id VARCHAR NOT NULL,
+    claim_id VARCHAR NOT NULL,         -- 'C1', unique within the document
+    kind VARCHAR NOT NULL,             -- reported (an attribution's content), asserted
+    attribution_id VARCHAR,            -- attributions.attribution_id, for reported claims
+    speaker VARCHAR,                   -- actors.actor_id of the same document
+    speaker_key VARCHAR,               -- actors.key of the speaker
+    start_char INTEGER NOT NULL,       -- from the first to the last span
+    end_char INTEGER NOT NULL,
+    spans INTEGER[][] NOT NULL,        -- [[start, end], ...]
+    text VARCHAR NOT NULL,             -- Claim.text, normalised
+    signals VARCHAR[] NOT NULL,
+    fact_checks VARCHAR NOT NULL       -- Claim.fact_checks as a JSON array
+);
+CREATE TABLE claim_vectors (           -- the claim matcher's embedding of every linkable claim
+    doc_id VARCHAR NOT NULL,
+    claim_id VARCHAR NOT NULL,
+    vector FLOAT[] NOT NULL            -- unit length
+);
+CREATE TABLE claim_links (             -- two claims of different documents that match;
+    doc_a VARCHAR NOT NULL,            -- (doc_a, claim_a) < (doc_b, claim_b)
+    claim_a VARCHAR NOT NULL,
+    doc_b VARCHAR NOT NULL,
+    claim_b VARCHAR NOT NULL,
+    similarity DOUBLE NOT NULL
+);
+CREATE TABLE claim_narratives (        -- the narrative (group of linked claims) of each linked claim
+    doc_id VARCHAR NOT NULL,
+    claim_id VARCHAR NOT NULL,
+    narrative VARCHAR NOT NULL         -- 'N' + 10 hex digits, from the group's first member
+);
+"""
+
 # MIGRATIONS[n - 1] takes a store from version n - 1 to version n.
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,16 +14,19 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from presslens import __version__
 from presslens.actors.corpus import Aliases, KeyStats, actor_key, display_name, parse_aliases, resolve
 from presslens.document import Document
 from presslens.errors import PresslensError
-from presslens.store import schema
+from presslens.store import narratives, schema
 from presslens.store.rows import COLUMNS as ROW_COLUMNS
 from presslens.store.rows import DOCUMENT_TABLES, Rows, document_rows, select_rows
 from presslens.text import is_acronym
+
+if TYPE_CHECKING:
+    from presslens.claims.retrieval import SentenceEncoder
 
 DEFAULT_STORE = "presslens.duckdb"
 STORE_ENV = "PRESSLENS_STORE"
@@ -496,6 +499,46 @@ class Store:
             GROUP BY ALL
             """
         )
+
+    # --- narratives ----------------------------------------------------------------------
+
+    @_faults_named
+    def link_claims(self, encoder: SentenceEncoder | None = None) -> narratives.LinkReport:
+        """Link the claims stored since the last call with every claim stored, and regroup
+        the narratives (``presslens.store.narratives``); an ingest runs it as it ends.
+        ``encoder``: default the shipped claim matcher's, loaded only when there is work."""
+
+        def load_encoder() -> SentenceEncoder:
+            if encoder is not None:
+                return encoder
+            from presslens.claims.retrieval import Matcher  # the model, only when there is work
+            from presslens.models.loader import CLAIMS, load_model
+
+            matcher = load_model(CLAIMS, "matcher")
+            assert isinstance(matcher, Matcher)
+            return matcher.encoder
+
+        self.con.begin()
+        try:
+            report = narratives.update(self.con, load_encoder)
+            self.con.commit()
+        except BaseException:
+            self._rollback()
+            raise
+        return report
+
+    @_faults_named
+    def relink_claims(self, threshold: float = narratives.THRESHOLD) -> narratives.LinkReport:
+        """Every link again from the stored embeddings, and regroup (after the linking rules
+        changed: ``presslens store relink``)."""
+        self.con.begin()
+        try:
+            report = narratives.relink(self.con, threshold)
+            self.con.commit()
+        except BaseException:
+            self._rollback()
+            raise
+        return report
 
     # --- export -------------------------------------------------------------------------
 

@@ -77,7 +77,37 @@ function speakerName(doc, q) {
   return { name: source || "(no source)", role: null };
 }
 
-function renderArticle(doc) {
+function claimItem(doc, claim, elsewhere, segs, clear) {
+  const who = claim.speaker ? (doc.actors.find((a) => a.id === claim.speaker) || {}).name : null;
+  const item = el("li", { tabIndex: 0, "data-id": claim.id },
+    who ? el("span", { className: "speaker" }, `${who}: `) : null,
+    el("span", { className: "content" }, claim.text),
+    el("span", { className: "kind" }, ` ${claim.kind}${claim.signals.length ? " · " + claim.signals.join(", ") : ""}`));
+  for (const f of claim.fact_checks || []) {
+    item.append(el("div", { className: "fact-check" }, el("strong", {}, f.verdict || "checked"),
+      ` by ${f.publisher || "a fact-checker"}${f.date ? " (" + f.date + ")" : ""}: “${f.claim}” ${pct(f.probability)} `, f.url ? safeLink(f.url) : null));
+  }
+  const others = elsewhere ? elsewhere[claim.id] : null;
+  if (others && others.elsewhere.length) {
+    const names = [...new Set(others.elsewhere.map((o) => o.speaker ? `${o.speaker} (${o.outlet || "?"})` : (o.outlet || "(unknown outlet)")))];
+    item.append(el("div", { className: "elsewhere" }, "Also made by ", names.slice(0, 5).join(", "), names.length > 5 ? ` and ${names.length - 5} more` : "", " · ",
+      el("a", { href: `#/narrative/${others.narrative}` }, `narrative of ${others.elsewhere.length + 1} claims`)));
+  }
+  const select = () => {
+    clear();
+    item.classList.add("active");
+    let first = null;
+    for (const seg of segs) for (const r of seg.refs) {
+      if (r.kind === "c" && r.id === claim.id) { seg.node.classList.add("q-content"); first = first || seg.node; }
+    }
+    if (first) first.scrollIntoView({ block: "center", behavior: "smooth" });
+  };
+  item.addEventListener("click", select);
+  item.addEventListener("keydown", (e) => { if (e.key === "Enter") select(); });
+  return item;
+}
+
+function renderArticle(doc, elsewhere = null) {
   const text = doc.text;
   const spans = [];
   doc.techniques.forEach((t, i) => spans.push({ start: t.start, end: t.end, kind: "t", index: i }));
@@ -85,6 +115,7 @@ function renderArticle(doc) {
     for (const part of ["source", "cue", "content"]) q[part].forEach((s) => spans.push({ start: s.start, end: s.end, kind: "q", index: i, part }));
   });
   doc.entities.forEach((e) => { if (e.actor) spans.push({ start: e.start, end: e.end, kind: "e", actor: e.actor }); });
+  (doc.claims || []).forEach((c) => c.spans.forEach((s) => spans.push({ start: s.start, end: s.end, kind: "c", id: c.id })));
 
   const body = el("div", { className: "article-text", id: "article-text" });
   const segs = [];
@@ -123,7 +154,7 @@ function renderArticle(doc) {
 
   function clear() {
     for (const s of segs) s.node.classList.remove("q-source", "q-cue", "q-content", "actor-hl");
-    document.querySelectorAll(".attributions li.active, .actors li.active").forEach((n) => n.classList.remove("active"));
+    document.querySelectorAll(".attributions li.active, .actors li.active, .claims li.active").forEach((n) => n.classList.remove("active"));
   }
 
   const quotes = el("ol", { className: "attributions", id: "attributions" });
@@ -161,6 +192,10 @@ function renderArticle(doc) {
     actorList.append(item);
   }
 
+  const claims = el("ol", { className: "claims", id: "claims" });
+  for (const c of doc.claims || []) claims.append(claimItem(doc, c, elsewhere, segs, clear));
+  if (!(doc.claims || []).length) claims.append(el("li", { className: "hint" }, "No claim found."));
+
   const meta = el("p", { className: "meta" },
     [doc.author && `by ${doc.author}`, doc.outlet, doc.published].filter(Boolean).join(" · "));
   const header = el("div", { className: "doc-head" }, el("h2", { id: "doc-title" }, doc.title || "(untitled)"), meta,
@@ -172,6 +207,7 @@ function renderArticle(doc) {
       el("section", { className: "text-col" }, el("h3", {}, `Text · ${doc.techniques.length} technique spans${share}`), legend, body),
       el("section", { className: "side-col" }, detail,
         el("h3", {}, `Who says what (${doc.attributions.length})`), quotes,
+        el("h3", {}, `Claims (${(doc.claims || []).length})`), claims,
         el("h3", {}, `Actors (${doc.actors.length})`), actorList)));
 }
 
@@ -233,7 +269,55 @@ function analysePage() {
 
 async function documentPage(id) {
   show(el("p", { className: "hint" }, "Loading…"));
-  try { show(renderArticle(await api(`/api/documents/${encodeURIComponent(id)}`))); } catch (e) { show(errorBox(e)); }
+  try {
+    const [doc, elsewhere] = await Promise.all([api(`/api/documents/${encodeURIComponent(id)}`), api(`/api/documents/${encodeURIComponent(id)}/elsewhere`)]);
+    const byClaim = {};
+    for (const c of elsewhere.items) byClaim[c.claim_id] = c;
+    show(renderArticle(doc, byClaim));
+  } catch (e) { show(errorBox(e)); }
+}
+
+function claimLine(c) {
+  return el("li", {}, c.speaker ? el("span", { className: "speaker" }, `${c.speaker}: `) : null, el("span", { className: "content" }, c.text), el("br"),
+    el("a", { href: `#/doc/${c.doc_id}`, className: "meta" }, [c.title || c.doc_id, c.outlet, c.published].filter(Boolean).join(" · ")));
+}
+
+async function narrativesPage(params) {
+  const match = el("input", { type: "search", id: "narratives-q", placeholder: "words its claims hold", value: params.get("match") || "" });
+  const form = el("form", { className: "controls", id: "narratives-form" }, match, el("button", { type: "submit" }, "Find"));
+  form.addEventListener("submit", (e) => { e.preventDefault(); location.hash = match.value.trim() ? `#/narratives?match=${encodeURIComponent(match.value.trim())}` : "#/narratives"; });
+  const table = el("table", { className: "table", id: "narratives" });
+  show(el("section", {}, el("h2", {}, "Narratives"), el("p", { className: "hint" }, "Claims that several articles make, the widest spread first (outlets, then articles)."), form, table));
+  try {
+    const page = await api(`/api/narratives?limit=100${params.get("match") ? "&match=" + encodeURIComponent(params.get("match")) : ""}`);
+    table.append(el("tr", {}, ["Claim", "Outlets", "Articles", "First seen", "First in"].map((h) => el("th", {}, h))));
+    for (const n of page.items) {
+      table.append(el("tr", {}, el("td", {}, el("a", { href: `#/narrative/${n.id}` }, n.claim)), el("td", {}, n.outlets), el("td", {}, n.documents),
+        el("td", {}, n.first_seen || "(undated)"), el("td", {}, [n.first_outlet, n.first_speaker].filter(Boolean).join(" · "))));
+    }
+    if (!page.items.length) table.append(el("tr", {}, el("td", { className: "hint" }, "No narrative: no claim is made in two articles (or the claims stage did not run).")));
+  } catch (e) { table.replaceChildren(errorBox(e)); }
+}
+
+async function narrativePage(id) {
+  show(el("p", { className: "hint" }, "Loading…"));
+  try {
+    const n = await api(`/api/narratives/${encodeURIComponent(id)}`);
+    const months = [...new Set(n.timeline.map((p) => p.month))].sort();
+    const outlets = n.outlets.map((o) => o.name);
+    const counts = {};
+    for (const p of n.timeline) counts[`${p.outlet}|${p.month}`] = p.claims;
+    const grid = el("table", { className: "table timeline", id: "narrative-timeline" }, el("tr", {}, el("th", {}, "Outlet"), months.map((m) => el("th", {}, m))),
+      outlets.map((o) => el("tr", {}, el("td", {}, o), months.map((m) => el("td", {}, counts[`${o}|${m}`] ? "●".repeat(Math.min(5, counts[`${o}|${m}`])) + (counts[`${o}|${m}`] > 5 ? "+" : "") : "")))));
+    const perMonth = columns(months.map((m) => ({ label: m, value: n.timeline.filter((p) => p.month === m).reduce((s, p) => s + p.claims, 0), title: m })));
+    const first = n.first;
+    show(el("section", { className: "narrative-page" }, el("h2", { id: "narrative-claim" }, n.claim),
+      el("p", { className: "meta", id: "narrative-first" }, `First seen ${first.published || "(undated)"} in ${first.outlet || "(unknown outlet)"}${first.speaker ? ", said by " + first.speaker : ""} · ${n.claims.length} claims · ${n.outlets.length} outlets`),
+      el("div", { className: "columns" },
+        el("section", {}, el("h3", {}, "Claims per month"), perMonth, el("h3", {}, "Per outlet"), grid,
+          el("h3", {}, "Speakers"), el("ul", {}, n.speakers.map((s) => el("li", {}, `${s.name} · ${s.claims} claim${s.claims === 1 ? "" : "s"}`)))),
+        el("section", {}, el("h3", {}, "The claims, in order of appearance"), el("ol", { className: "statements", id: "narrative-claims" }, n.claims.map(claimLine))))));
+  } catch (e) { show(errorBox(e)); }
 }
 
 function hbars(rows, { width = 520, unit = "" } = {}) {
@@ -370,6 +454,8 @@ function route() {
   if (parts[0] === "doc" && parts[1]) return documentPage(parts[1]);
   if (parts[0] === "actor" && /^\d+$/.test(parts[1] || "")) return actorPage(parts[1]);
   if (parts[0] === "dashboard") return dashboardPage();
+  if (parts[0] === "narratives") return narrativesPage(new URLSearchParams(query || ""));
+  if (parts[0] === "narrative" && parts[1]) return narrativePage(parts[1]);
   if (parts[0] === "search") return searchPage(new URLSearchParams(query || ""));
   return analysePage();
 }
