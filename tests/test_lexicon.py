@@ -68,8 +68,12 @@ def test_unknown_or_incomplete_language(monkeypatch: pytest.MonkeyPatch) -> None
 # Lower-case labels that are not words of a language: spaCy's dependency labels.
 _PARSER_LABELS = frozenset(spacy.glossary.GLOSSARY)
 # Names in the file formats of corpora (PolNeAR's .ann files and brat types, PTC's article
-# files), which regular expressions may spell out.
-_FORMAT_WORDS = frozenset({"ann", "Source", "Cue", "Content", "article", "txt", "task", "labels", "TC", "SI"})
+# files) and of markup (HTML's JSON-LD script element, the URLs of tweets), which regular
+# expressions may spell out.
+_FORMAT_WORDS = frozenset(
+    {"ann", "Source", "Cue", "Content", "article", "txt", "task", "labels", "TC", "SI"}
+    | {"script", "type", "application", "ld", "json", "https", "pic", "twitter", "com", "www"}
+)
 _RE_FUNCTIONS = frozenset({"compile", "sub", "subn", "search", "match", "fullmatch", "findall", "finditer", "split"})
 _TOKEN_TEXT = frozenset({"lower_", "lemma_", "text", "norm_", "orth_"})
 _LOWER_WORD = re.compile(r"[^\W\d_][^\W\d_'’.-]*")

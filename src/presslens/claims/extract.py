@@ -60,7 +60,7 @@ def _is_opinion(document: Document, start: int, end: int) -> bool:
     tokens = [t for t in document.tokens if start <= t.start and t.end <= end]
     if any(t.lemma.lower() in words.CLAIM_OPINION_LEMMAS for t in tokens):
         return True
-    return any(t.text.lower() in ("i", "we") and t.dep == "nsubj" for t in tokens)
+    return any(t.text.lower() in words.CLAIM_FIRST_PERSON and t.dep == "nsubj" for t in tokens)
 
 
 def reported_claim(document: Document, attribution: Attribution, number: int) -> Claim | None:

@@ -82,6 +82,7 @@ class Lexicon(Protocol):
     CLAIM_NUMBER_WORDS: frozenset[str]
     CLAIM_OPINION_LEMMAS: frozenset[str]
     CLAIM_NEGATION_WORDS: frozenset[str]
+    CLAIM_FIRST_PERSON: frozenset[str]
 
 
 _CODE = re.compile(r"[a-z]{2,3}")

@@ -350,3 +350,5 @@ CLAIM_NEGATION_WORDS = _words(
     false untrue baseless unfounded
     """
 )
+# The writer's own voice as a subject: "I think", "we believe" make an opinion, not a claim.
+CLAIM_FIRST_PERSON = _words("i we")
