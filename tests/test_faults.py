@@ -47,11 +47,17 @@ class BareWorkerPool(WorkerPool):
 
 def upper_or_die(chunk: list[str]) -> list[str]:
     """'poison' kills its worker every time; 'flaky:<file>' the first time only (the file
-    records that it did); a little sleep keeps several chunks in flight."""
+    records that it did); a little sleep keeps several chunks in flight. With
+    $PRESSLENS_TEST_MARKER set, poison waits (10 s at most) for that file before it kills: the
+    flaky input then surely dies first, whatever the machine's load."""
     time.sleep(0.05)
     out = []
     for item in chunk:
         if item == "poison":
+            marker = os.environ.get("PRESSLENS_TEST_MARKER")
+            deadline = time.monotonic() + 10
+            while marker and not Path(marker).exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
             os._exit(9)
         if item.startswith("flaky:"):
             marker = Path(item.split(":", 1)[1])
@@ -62,8 +68,11 @@ def upper_or_die(chunk: list[str]) -> list[str]:
     return out
 
 
-def test_the_inputs_of_a_dead_worker_are_retried_and_only_the_killer_fails(tmp_path: Path) -> None:
+def test_the_inputs_of_a_dead_worker_are_retried_and_only_the_killer_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     flaky = f"flaky:{tmp_path / 'marker'}"
+    monkeypatch.setenv("PRESSLENS_TEST_MARKER", str(tmp_path / "marker"))
     chunks = [["a", "b"], ["c", "poison"], ["d", flaky], ["e", "f"], ["g"], ["h", "i"]]
     with BareWorkerPool(IngestSettings(workers=2)) as pool:
         results = list(pool.run(upper_or_die, iter(chunks), ordered=True))

@@ -25,8 +25,10 @@ from presslens.service.models import (
     ActorPage,
     ActorStatements,
     BatchResult,
+    ClaimsElsewhere,
     CorpusActor,
     HitPage,
+    NarrativePage,
     Outlets,
     Speakers,
     TechniqueProfile,
@@ -60,7 +62,7 @@ def test_every_api_operation_documents_its_answer(client: TestClient) -> None:
         for method, operation in methods.items()
         if method in ("get", "post")
     ]
-    assert len(operations) == 12
+    assert len(operations) == 15
     for method, path, operation in operations:
         where = f"{method.upper()} {path}"
         answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
@@ -109,6 +111,8 @@ def _answer_shapes(client: TestClient) -> list[tuple[str, type[BaseModel]]]:
         ("/api/outlets/techniques?by=month", TechniqueProfile),
         ("/api/speakers?per_outlet=true", Speakers),
         ("/api/techniques", Techniques),
+        ("/api/narratives?limit=5", NarrativePage),
+        (f"/api/documents/{doc_id}/elsewhere", ClaimsElsewhere),
     ]
 
 
