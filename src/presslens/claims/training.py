@@ -358,6 +358,13 @@ Training took {summary["minutes"]} minutes on this machine's CPUs.
 - Trained on tweets against Snopes claims (2016–2020, US politics and viral rumours); claims
   of other kinds and of other places match less well.
 - English only (the encoder lowercases and was trained on English).
+
+## Also used for narratives
+The store links claims of different articles with this encoder's embeddings
+(`presslens.store.narratives`: cosine at least 0.78 plus word, denial and number checks).
+On PolNeAR train + dev, 47 of 50 links drawn at random and 25 of 30 links between two
+outlets state the same claim, judged by reading (`benchmarks/narratives.py`;
+`benchmarks/results/narratives-judged-2026-12-03*.tsv`).
 """
     (out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 
