@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,9 +48,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    store = build_service_store(tmp_path_factory.mktemp("browser") / "corpus.duckdb")
+@contextmanager
+def serving(store: Path) -> Iterator[str]:
+    """The service over ``store`` on a free loopback port, in a thread; its base URL."""
     port = free_port()
     config = uvicorn.Config(create_app(store, None, 2_000_000), host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
@@ -60,13 +61,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the server did not start")
         time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    # Loads the models once, so that the browser does not wait for them.
-    warm = httpx.post(f"{base}/api/analyze", json={"text": EXAMPLE.read_text()}, timeout=600)
-    assert warm.status_code == 200, warm.text
-    yield base
-    instance.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(build_service_store(tmp_path_factory.mktemp("browser") / "corpus.duckdb")) as base:
+        # Loads the models once, so that the browser does not wait for them.
+        warm = httpx.post(f"{base}/api/analyze", json={"text": EXAMPLE.read_text()}, timeout=600)
+        assert warm.status_code == 200, warm.text
+        yield base
 
 
 class Watched:
@@ -251,20 +259,8 @@ def test_hostile_document_is_shown_as_text(watched: Watched, server: str) -> Non
 
 @pytest.fixture(scope="module")
 def narrative_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    store = build_narrative_store(tmp_path_factory.mktemp("browser-narratives") / "n.duckdb")
-    port = free_port()
-    config = uvicorn.Config(create_app(store, None, 2_000_000), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not instance.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serving(build_narrative_store(tmp_path_factory.mktemp("browser-narratives") / "n.duckdb")) as base:
+        yield base
 
 
 def test_narratives_pages_and_also_made_by(browser: object, narrative_server: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -174,19 +174,25 @@ class Store:
         current, wanted = self.version(), schema.schema_version()
         if current == wanted:
             return current
-        self.con.begin()
-        try:
+        with self._transaction():
             for step in schema.MIGRATIONS[current:wanted]:
                 self.con.execute(step)
             self._set_meta("schema_version", str(wanted))
             if current == 0:
                 self._set_meta("created_at", datetime.now().isoformat(timespec="seconds"))
             self._set_meta("presslens_version", __version__)
+        return wanted
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction around the block: committed when it ends, rolled back when it raises."""
+        self.con.begin()
+        try:
+            yield
             self.con.commit()
         except BaseException:
             self._rollback()
             raise
-        return wanted
 
     def _rollback(self) -> None:
         """Roll the open transaction back. After a write failed (a full disk) DuckDB may have
@@ -518,27 +524,15 @@ class Store:
             assert isinstance(matcher, Matcher)
             return matcher.encoder
 
-        self.con.begin()
-        try:
-            report = narratives.update(self.con, load_encoder)
-            self.con.commit()
-        except BaseException:
-            self._rollback()
-            raise
-        return report
+        with self._transaction():
+            return narratives.update(self.con, load_encoder)
 
     @_faults_named
     def relink_claims(self, threshold: float = narratives.THRESHOLD) -> narratives.LinkReport:
         """Every link again from the stored embeddings, and regroup (after the linking rules
         changed: ``presslens store relink``)."""
-        self.con.begin()
-        try:
-            report = narratives.relink(self.con, threshold)
-            self.con.commit()
-        except BaseException:
-            self._rollback()
-            raise
-        return report
+        with self._transaction():
+            return narratives.relink(self.con, threshold)
 
     # --- export -------------------------------------------------------------------------
 

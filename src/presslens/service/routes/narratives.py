@@ -13,11 +13,11 @@ from presslens.corpus.narratives import claims_elsewhere, get_narrative, list_na
 from presslens.service.dependencies import CorpusFilters, CorpusStore
 from presslens.service.errors import ApiError, error_responses
 from presslens.service.models import ClaimsElsewhere, NarrativePage
+from presslens.service.routes.documents import DOC_ID
 
 router = APIRouter(prefix="/api", tags=["corpus"])
 
 NARRATIVE_ID = re.compile(r"N[0-9a-f]{10}")
-DOC_ID = re.compile(r"[0-9a-f]{16}")
 
 
 @router.get(
