@@ -35,6 +35,7 @@ import numpy as np
 
 from presslens import lexicon
 from presslens.claims.retrieval import words
+from presslens.store.schema import insert_columns
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
@@ -107,9 +108,12 @@ def _fresh(con: DuckDBPyConnection) -> list[tuple[str, str, str]]:
     ).fetchall()
 
 
-def pending(con: DuckDBPyConnection) -> int:
-    """The number of linkable claims not embedded yet."""
-    return len(_fresh(con))
+def _embedded(con: DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """(doc_id, claim_id, text, vector) of every embedded claim, in a stable order."""
+    return con.execute(
+        "SELECT v.doc_id, v.claim_id, c.text, v.vector FROM claim_vectors v "
+        "JOIN claims c USING (doc_id, claim_id) ORDER BY v.doc_id, v.claim_id"
+    ).fetchall()
 
 
 def count(con: DuckDBPyConnection) -> int:
@@ -120,10 +124,7 @@ def count(con: DuckDBPyConnection) -> int:
 def relink(con: DuckDBPyConnection, threshold: float = THRESHOLD) -> LinkReport:
     """Every link again from the stored embeddings (after the linking rules or the
     threshold changed), and regroup; in the caller's transaction."""
-    stored = con.execute(
-        "SELECT v.doc_id, v.claim_id, c.text, v.vector FROM claim_vectors v "
-        "JOIN claims c USING (doc_id, claim_id) ORDER BY v.doc_id, v.claim_id"
-    ).fetchall()
+    stored = _embedded(con)
     con.execute("DELETE FROM claim_links")
     report = LinkReport()
     if stored:
@@ -139,28 +140,33 @@ def update(con: DuckDBPyConnection, encoder: Callable[[], SentenceEncoder], thre
     """Embed the claims not embedded yet, link them, regroup; in the open transaction of
     the caller (the store's). ``encoder`` is called only when there are claims to embed."""
     report = LinkReport()
-    if not pending(con):
+    fresh = _fresh(con)
+    if not fresh:
         report.narratives = count(con)
         return report
-    return _update(con, encoder(), threshold, report)
+    return _update(con, encoder(), threshold, fresh, report)
 
 
-def _update(con: DuckDBPyConnection, encoder: SentenceEncoder, threshold: float, report: LinkReport) -> LinkReport:
+def _update(
+    con: DuckDBPyConnection,
+    encoder: SentenceEncoder,
+    threshold: float,
+    fresh: list[tuple[str, str, str]],
+    report: LinkReport,
+) -> LinkReport:
     stored = con.execute("SELECT value FROM meta WHERE key = ?", [ENCODER_META]).fetchone()
     if stored is not None and stored[0] != encoder.name:
-        # Other weights: embeddings of two encoders do not compare; start again.
+        # Other weights: embeddings of two encoders do not compare; start again, and every
+        # claim is fresh again.
         con.execute("DELETE FROM claim_vectors")
         con.execute("DELETE FROM claim_links")
+        fresh = _fresh(con)
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [ENCODER_META, encoder.name])
-    fresh = _fresh(con)
     if fresh:
         vectors = encoder.encode([text for _, _, text in fresh])
-        old = con.execute(
-            "SELECT v.doc_id, v.claim_id, c.text, v.vector FROM claim_vectors v "
-            "JOIN claims c USING (doc_id, claim_id) ORDER BY v.doc_id, v.claim_id"
-        ).fetchall()
+        old = _embedded(con)
         links = _links(fresh, vectors, old, threshold)
-        _insert_columns(
+        insert_columns(
             con,
             "claim_vectors",
             {
@@ -181,7 +187,7 @@ Member = tuple[str, str]  # (doc_id, claim_id)
 def _insert_links(con: DuckDBPyConnection, links: Sequence[tuple[Member, Member, float]]) -> None:
     if not links:
         return
-    _insert_columns(
+    insert_columns(
         con,
         "claim_links",
         {
@@ -279,7 +285,7 @@ def regroup(con: DuckDBPyConnection) -> int:
     con.execute("DELETE FROM claim_narratives")
     rows = [(d, c, narrative_id(*min(group))) for group in groups.values() for d, c in group]
     if rows:
-        _insert_columns(
+        insert_columns(
             con,
             "claim_narratives",
             {
@@ -289,9 +295,3 @@ def regroup(con: DuckDBPyConnection) -> int:
             },
         )
     return len(groups)
-
-
-def _insert_columns(con: DuckDBPyConnection, table: str, columns: dict[str, tuple[str, list[Any]]]) -> None:
-    values = list(columns.values())
-    selects = ", ".join(f"unnest(${i}::{sql_type}[])" for i, (sql_type, _) in enumerate(values, start=1))
-    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {selects}", [v for _, v in values])

@@ -250,13 +250,7 @@ class Store:
     # --- writing ------------------------------------------------------------------------
 
     def _insert(self, table: str, columns: dict[str, tuple[str, list[Any]]]) -> None:
-        """Insert rows given as columns, in one statement (DuckDB's executemany is slow)."""
-        values = list(columns.values())
-        if not values or not values[0][1]:
-            return
-        selects = ", ".join(f"unnest(${i}::{sql_type}[])" for i, (sql_type, _) in enumerate(values, start=1))
-        names = ", ".join(columns)
-        self.con.execute(f"INSERT INTO {table} ({names}) SELECT {selects}", [v for _, v in values])
+        schema.insert_columns(self.con, table, columns)
 
     def _outlet_id(self, name: str | None) -> int | None:
         name = (name or "").strip()
