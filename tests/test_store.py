@@ -124,16 +124,33 @@ def test_schema_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     path = tmp_path / "s.duckdb"
     with Store(path) as store:
         store.add(DOC1)
-        assert store.version() == schema.SCHEMA_VERSION == 4
+        assert store.version() == schema.SCHEMA_VERSION == 5
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, "ALTER TABLE documents ADD COLUMN lean DOUBLE"])
-    with pytest.raises(StoreError, match="needs migrating to 5: run `presslens store migrate"):
+    with pytest.raises(StoreError, match="needs migrating to 6: run `presslens store migrate"):
         Store(path, read_only=True)
     with Store(path) as store:  # opening for writing migrates, keeping the data
-        assert store.version() == 5
+        assert store.version() == 6
         assert store.query("SELECT count(*), count(lean) FROM documents") == [(1, 0)]
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:4])
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:5])
     with pytest.raises(StoreError, match="newer than this presslens knows"):
         Store(path, read_only=True)
+
+
+def test_version_5_keeps_stored_mentions_as_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "v4.duckdb"
+    with monkeypatch.context() as patched:  # a store as version 4 wrote it, with a mention and an actor
+        patched.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:4])
+        store = Store(path)
+        store.close()
+    connection = duckdb.connect(str(path))
+    connection.execute("INSERT INTO mentions VALUES ('d', 0, 0, 3, 'MEK', 'ORG', 'ner', 'A1')")
+    connection.execute("INSERT INTO actors VALUES ('d', 'A1', 'organisation', 'MEK', [], [], 1, 'mek')")
+    connection.close()
+    with Store(path) as store:  # opening for writing migrates
+        assert store.version() == 5
+        assert store.query("SELECT kind, resolved_by FROM mentions") == [("name", None)]
+        assert store.query("SELECT described FROM actors") == [(False,)]
+        assert store.query("SELECT count(*) FROM labels") == [(0,)]
 
 
 def test_version_3_marks_the_stored_techniques_as_the_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

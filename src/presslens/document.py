@@ -13,11 +13,17 @@ from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.3"  # 1.2: TechniqueFinding.origin; 1.3: claims
+SCHEMA_VERSION = "1.4"  # 1.2: TechniqueFinding.origin; 1.3: claims; 1.4: descriptions as mentions, labels
 
 ActorKind = Literal["person", "organisation", "place", "group"]
 MentionOrigin = Literal["ner", "rule"]  # the statistical model or presslens' rules
 TechniqueOrigin = Literal["model", "rule"]  # the technique model or presslens' rules
+MentionKind = Literal["name", "description"]
+# How a description was tied to its actor (presslens.actors.descriptions).
+ResolvedBy = Literal["apposition", "copula", "country", "article", "paragraph", "role", "own", "ambiguous"]
+LabelKind = Literal["description", "modifier", "apposition", "predicate", "technique"]
+Polarity = Literal["negative", "neutral", "positive"]
+Voice = Literal["reporter", "source"]
 
 
 class Span(BaseModel):
@@ -56,6 +62,15 @@ class EntityMention(Span):
         default="ner", description="'ner' from the statistical model, 'rule' from presslens' rules."
     )
     actor: str | None = Field(default=None, description="Id of the Actor this mention refers to.")
+    kind: MentionKind = Field(
+        default="name", description="'name' ('Ali Rabiei', 'MEK') or 'description' ('the regime', 'the minister')."
+    )
+    resolved_by: ResolvedBy | None = Field(
+        default=None,
+        description="For a description, what tied it to its actor: an apposition or copula with a name, its "
+        "country, the article's one country, the one organisation named in its paragraph, a role; 'own' when "
+        "the article never names the actor; 'ambiguous' when two actors fit (actor is then None).",
+    )
 
 
 class Role(Span):
@@ -73,6 +88,9 @@ class Actor(BaseModel):
     aliases: list[str] = Field(default_factory=list, description="Other forms used: surname, acronym.")
     roles: list[Role] = Field(default_factory=list)
     mentions: list[int] = Field(default_factory=list, description="Indices into Document.entities, in text order.")
+    described: bool = Field(
+        default=False, description="True when the article only describes it: its name is a description."
+    )
 
 
 class TechniqueFinding(Span):
@@ -180,6 +198,22 @@ class TechniqueSummary(BaseModel):
     )
 
 
+class Label(Span):
+    """A word or phrase the text uses to characterise an actor at one of its mentions: the
+    description itself ("regime"), a modifier ("so-called"), an apposition ("a terrorist
+    cult"), a predicate ("an organisation"), or a technique span over the mention."""
+
+    mention: int = Field(description="Index into Document.entities of the mention it characterises.")
+    actor: str | None = Field(description="Id of the Actor (None for an unresolved description).")
+    kind: LabelKind
+    polarity: Polarity = Field(description="From the label lexicon (presslens.labels.polarity).")
+    technique: str | None = Field(default=None, description="PTC technique of a technique span it overlaps.")
+    voice: Voice = Field(
+        description="'reporter': the article's own words; 'source': inside the content of an attribution."
+    )
+    speaker: str | None = Field(default=None, description="Actor id of the attribution's speaker, for 'source'.")
+
+
 class RemovedText(BaseModel):
     """Site debris taken out of the text before analysis, with its place in the original."""
 
@@ -214,6 +248,7 @@ class Document(BaseModel):
     attributions: list[Attribution] = Field(default_factory=list, description="Filled by the attribution stage.")
     techniques: list[TechniqueFinding] = Field(default_factory=list, description="Filled by the techniques stage.")
     claims: list[Claim] = Field(default_factory=list, description="Filled by the claims stage.")
+    labels: list[Label] = Field(default_factory=list, description="Filled by the labels stage.")
     technique_summary: TechniqueSummary | None = None
 
     @staticmethod
@@ -249,6 +284,7 @@ class Document(BaseModel):
         spans.extend(self.techniques)
         for claim in self.claims:
             spans.extend(claim.spans)
+        spans.extend(self.labels)
         return spans
 
 

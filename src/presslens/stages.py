@@ -1,10 +1,10 @@
 """The stage registry: every stage of the pipeline, in order, with what it requires and provides.
 
-    ingest → nlp → encoder → actors → attribution → techniques → claims
+    ingest → nlp → encoder → actors → attribution → techniques → claims → labels
 
 Like a spaCy component, each stage declares the layers it ``requires`` and the ones it
 ``provides``: "parse" (sentences and tokens), "encoding" (the shared encoder pass),
-"actors" (entities and actors), "attributions", "techniques". The pipeline, the local and
+"actors" (entities and actors), "attributions", "techniques", "claims", "labels". The pipeline, the local and
 the Ray engines, the store (which stages a document went through) and the CLI's ``--skip``
 all read this one table, so "the attribution stage needs the actors stage" is said here once.
 
@@ -29,6 +29,7 @@ from presslens.document import Document
 from presslens.encoder.analysis import Analysis
 from presslens.encoder.stage import EncoderStage
 from presslens.errors import PresslensError
+from presslens.labels.stage import LabelStage
 from presslens.models.loader import TECHNIQUE_ENCODER
 from presslens.techniques.stage import TechniqueStage
 
@@ -68,12 +69,14 @@ ACTORS = "actors"
 ATTRIBUTIONS = "attributions"
 TECHNIQUES = "techniques"
 CLAIMS = "claims"
+LABELS = "labels"
 LAYER_SIGNS: dict[str, Callable[[Document], bool]] = {
     PARSE: lambda document: bool(document.sentences or document.tokens),
     ACTORS: lambda document: bool(document.entities or document.actors),
     ATTRIBUTIONS: lambda document: bool(document.attributions),
     TECHNIQUES: lambda document: document.technique_summary is not None or bool(document.techniques),
     CLAIMS: lambda document: bool(document.claims),
+    LABELS: lambda document: bool(document.labels),
 }
 # Layers of the Analysis, not of the Document: nothing of them is stored, and a stage that
 # provides only such layers is worth running only for a stage that requires them.
@@ -121,6 +124,10 @@ def _claim_stage(options: StageOptions) -> Stage:
     return ClaimStage(fact_checks=options.fact_checks)
 
 
+def _label_stage(options: StageOptions) -> Stage:
+    return LabelStage()
+
+
 NLP = "nlp"
 
 # Every stage, in pipeline order.
@@ -146,6 +153,14 @@ STAGES: tuple[StageSpec, ...] = (
     # After attribution: an attribution's content is a reported claim (without the
     # attribution stage, the article's own sentences only).
     StageSpec("claims", provides=(CLAIMS,), requires=(PARSE,), build=_claim_stage),
+    # Last: a label's voice is the attribution it stands in, its technique the span over it.
+    StageSpec(
+        "labels",
+        provides=(LABELS,),
+        requires=(PARSE, ACTORS),
+        build=_label_stage,
+        because="labels characterise actors' mentions",
+    ),
 )
 STAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in STAGES)
 # The stages after the parse: built by name, and the ones an ingest may leave out (--skip).

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from presslens.actors.descriptions import add_descriptions, find_descriptions
 from presslens.document import Actor, ActorKind, Document, EntityMention, MentionOrigin, Role
 from presslens.lexicon import get as get_lexicon
 from presslens.text import ACRONYM, initials
@@ -388,6 +389,10 @@ def add_actor_layers(document: Document, parsed: Doc) -> None:
     for m in mentions:
         if not m.tokens:
             m.tokens = _tokens(parsed, m.start, m.end)
+    # Descriptions ("the regime") take the place of a name NER found inside them (the
+    # adjective "Iranian" of "Iranian regime", "Resistance" of "the Resistance").
+    descriptions = find_descriptions(parsed, [(m.start, m.end) for m in mentions])
+    mentions = [m for m in mentions if not any(d.start <= m.start and m.end <= d.end for d in descriptions)]
     _repair_labels(parsed, text, mentions)
     _link_parenthesised_acronyms(text, mentions)
     clusters = _cluster(text, mentions)
@@ -420,3 +425,4 @@ def add_actor_layers(document: Document, parsed: Doc) -> None:
         )
     document.entities = entities
     document.actors = actors
+    add_descriptions(document, parsed, descriptions)

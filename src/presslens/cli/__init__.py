@@ -10,7 +10,7 @@ import sys
 import click
 
 from presslens import __version__
-from presslens.cli import analyze, attribution, claims, ingest, narratives, query, serve, store, techniques
+from presslens.cli import analyze, attribution, claims, ingest, labels, narratives, query, serve, store, techniques
 from presslens.cli.errors import error_line
 from presslens.errors import PresslensError
 
@@ -23,7 +23,7 @@ def main() -> None:
 
 def _register_commands() -> None:
     # Each module's COMMANDS, in the order `presslens --help` lists them.
-    for module in (analyze, techniques, attribution, claims, ingest, query, narratives, store, serve):
+    for module in (analyze, techniques, attribution, claims, ingest, query, narratives, labels, store, serve):
         for command in module.COMMANDS:
             main.add_command(command)
 

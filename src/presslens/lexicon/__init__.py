@@ -70,6 +70,19 @@ class Lexicon(Protocol):
     DESIGNATIONS: frozenset[str]
     DESIGNATION_DETERMINERS: frozenset[str]
 
+    # Descriptions as mentions (presslens.actors.descriptions).
+    DESCRIPTION_NOUNS: Mapping[str, str]
+    ROLE_NOUNS: frozenset[str]
+    DEMONYMS: Mapping[str, str]
+    DESCRIPTION_PREPOSITIONS: frozenset[str]
+    NOT_COUNTRIES: frozenset[str]
+
+    # Labels (presslens.labels).
+    DISTANCING_WORDS: frozenset[str]
+    BLAME_WORDS: frozenset[str]
+    PEJORATIVE_WORDS: frozenset[str]
+    COPULA_LEMMAS: frozenset[str]
+
     # Cleaning scraped text (presslens.ingest.clean).
     DEBRIS_LINES: tuple[str, ...]
     BREADCRUMB_FIRST_WORDS: frozenset[str]

@@ -271,6 +271,139 @@ DESIGNATIONS = _words(
 DESIGNATION_DETERMINERS = _words("the this that these those")
 
 
+# --- descriptions as mentions (presslens.actors.descriptions) ----------------------------
+
+# Nouns that, with a determiner or a country, refer to an actor without naming it, by the
+# kind of actor they describe (lower case, singular and plural as written). "government":
+# the rulers of a country ("the regime", "the Iranian government", "the mullahs");
+# "opposition": those against them ("the Resistance", "the rebels"); "organisation": a group
+# named by what it is said to be ("the cult"). A government description resolves to the
+# government of its country; the others to the one organisation the article names beside them.
+DESCRIPTION_NOUNS: Mapping[str, str] = {
+    **dict.fromkeys(
+        _words("regime regimes government administration authorities junta dictatorship theocracy mullahs ayatollahs"),
+        "government",
+    ),
+    **dict.fromkeys(_words("opposition resistance dissidents rebels insurgents"), "opposition"),
+    **dict.fromkeys(_words("cult"), "organisation"),
+}
+
+# Prepositions that join a description to its country: "the government of Iran", "the
+# regime in Syria".
+DESCRIPTION_PREPOSITIONS = _words("of in")
+
+# Words written like a country's abbreviation that are not one: the pronoun "us".
+NOT_COUNTRIES = frozenset(["us"])  # compared as written: "US" is a country
+
+# Role nouns that, as "the minister", refer to the person the article gave that role to.
+ROLE_NOUNS = _words(
+    """
+    minister president senator governor secretary ambassador chancellor premier spokesman
+    spokeswoman spokesperson chairman chairwoman director commander mayor lawmaker official
+    """
+)
+
+# Adjectives of nationality and the country each names ("the Iranian regime" is the
+# government of Iran), lower case. The countries are also the places a bare "the regime" can
+# belong to when the article names one country and no other.
+DEMONYMS: Mapping[str, str] = {
+    "iranian": "Iran",
+    "iraqi": "Iraq",
+    "syrian": "Syria",
+    "russian": "Russia",
+    "chinese": "China",
+    "american": "United States",
+    "u.s.": "United States",
+    "british": "United Kingdom",
+    "french": "France",
+    "german": "Germany",
+    "israeli": "Israel",
+    "saudi": "Saudi Arabia",
+    "turkish": "Turkey",
+    "egyptian": "Egypt",
+    "afghan": "Afghanistan",
+    "pakistani": "Pakistan",
+    "indian": "India",
+    "ukrainian": "Ukraine",
+    "belarusian": "Belarus",
+    "venezuelan": "Venezuela",
+    "cuban": "Cuba",
+    "nicaraguan": "Nicaragua",
+    "libyan": "Libya",
+    "yemeni": "Yemen",
+    "lebanese": "Lebanon",
+    "jordanian": "Jordan",
+    "qatari": "Qatar",
+    "emirati": "United Arab Emirates",
+    "bahraini": "Bahrain",
+    "north korean": "North Korea",
+    "south korean": "South Korea",
+    "japanese": "Japan",
+    "mexican": "Mexico",
+    "canadian": "Canada",
+    "brazilian": "Brazil",
+    "italian": "Italy",
+    "spanish": "Spain",
+    "polish": "Poland",
+    "hungarian": "Hungary",
+    "serbian": "Serbia",
+    "georgian": "Georgia",
+    "azerbaijani": "Azerbaijan",
+    "armenian": "Armenia",
+    "kazakh": "Kazakhstan",
+    "uzbek": "Uzbekistan",
+    "burmese": "Myanmar",
+    "thai": "Thailand",
+    "vietnamese": "Vietnam",
+    "philippine": "Philippines",
+    "indonesian": "Indonesia",
+    "malaysian": "Malaysia",
+    "nigerian": "Nigeria",
+    "ethiopian": "Ethiopia",
+    "eritrean": "Eritrea",
+    "sudanese": "Sudan",
+    "zimbabwean": "Zimbabwe",
+    "rwandan": "Rwanda",
+    "algerian": "Algeria",
+    "moroccan": "Morocco",
+    "tunisian": "Tunisia",
+    "palestinian": "Palestine",
+    "kuwaiti": "Kuwait",
+    "omani": "Oman",
+    "greek": "Greece",
+    "dutch": "Netherlands",
+    "swedish": "Sweden",
+    "australian": "Australia",
+}
+
+
+# --- labels: how a text characterises an actor (presslens.labels) ------------------------
+
+# Words that distance the writer from a name or description ("the so-called 'resistance
+# units'", "the self-styled caliph"): they call it illegitimate without a word of abuse, so
+# no general sentiment lexicon rates them. Negative as labels.
+DISTANCING_WORDS = _words("so-called self-styled self-proclaimed self-appointed would-be pseudo")
+
+# Words of political abuse that VADER's lexicon does not rate (checked: none of these is in
+# it), as labels negative: "an extremist organisation", "corrupt mullahs", "rogue state".
+# Not in DESIGNATIONS, whose rule flags a technique: these have literal uses in security
+# reporting, but said of an actor they still cast it down.
+PEJORATIVE_WORDS = _words(
+    """
+    extremist extremists radical radicals jihadist jihadists fundamentalist fundamentalists
+    corrupt corruption authoritarian illegitimate rogue infamous hardline hardliner hardliners
+    """
+)
+
+# Predicates of blame: "the regime is responsible (for that)", "is to blame", "is culpable".
+# A general lexicon rates "responsible" as praise; said of an actor it assigns blame.
+BLAME_WORDS = _words("responsible accountable culpable liable blame guilty")
+
+# Lemmas of the verbs that join a subject to what it is said to be ("the MEK is an
+# organisation", "the regime remains fearful"): their complement is a label of the subject.
+COPULA_LEMMAS = _words("be become remain seem appear")
+
+
 # --- cleaning scraped text (presslens.ingest.clean) ---------------------------------------
 
 # Whole lines that are navigation, sharing or legal furniture, never article prose: regular

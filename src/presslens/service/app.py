@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from presslens.service import DEFAULT_MAX_BYTES
 from presslens.service.analysis import MAX_BATCH_LINES, Analyzer
 from presslens.service.errors import ApiError, add_error_handlers
-from presslens.service.routes import actors, analyze, documents, narratives, outlets, search, techniques, web
+from presslens.service.routes import actors, analyze, documents, labels, narratives, outlets, search, techniques, web
 from presslens.service.security import CSP, guard, secured
 from presslens.service.settings import DEFAULT_MAX_QUEUE, Analysis, ServiceSettings
 
@@ -52,6 +52,7 @@ def build_app(settings: ServiceSettings) -> FastAPI:
         outlets.router,
         techniques.router,
         narratives.router,
+        labels.router,
     ):
         app.include_router(router)
     app.mount("/static", web.static_files(), name="static")

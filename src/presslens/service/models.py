@@ -8,6 +8,7 @@ from typing import Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, Field
 
+from presslens.corpus.labels import ActorLabelling, ComparisonRow, LabelRow
 from presslens.corpus.narratives import ClaimElsewhere, NarrativeRow
 from presslens.corpus.queries import (
     ActorRow,
@@ -76,6 +77,32 @@ class ActorStatements(BaseModel):
     actor: int
     direction: Literal["by", "about"]
     items: list[Statement] | list[SpeakerGroup]
+
+
+class ActorLabels(BaseModel):
+    """How outlets label one actor: its labels per outlet, most used first in each."""
+
+    actor: int
+    voice: str = Field(description="Whose words: reporter (the articles' own), source (quoted), all.")
+    items: list[LabelRow]
+
+
+class LabelComparison(BaseModel):
+    """Two outlets side by side on one actor: each label either uses, with both counts."""
+
+    actor: int
+    a: str
+    b: str
+    voice: str
+    items: list[ComparisonRow]
+
+
+class OutletLabels(BaseModel):
+    """The actors one outlet labels, the most negatively labelled first."""
+
+    outlet: str
+    voice: str
+    items: list[ActorLabelling]
 
 
 class Outlets(BaseModel):

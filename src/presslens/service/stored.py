@@ -1,7 +1,7 @@
 """A stored document read back from the store's tables as a ``Document``.
 
-The store keeps the text, the metadata and the entity, actor, attribution, technique and
-claim layers, but not sentences or tokens: those come back empty. Roles are stored as words only;
+The store keeps the text, the metadata and the entity, actor, attribution, technique,
+claim and label layers, but not sentences or tokens: those come back empty. Roles are stored as words only;
 each is pointed at its first occurrence in the text (dropped when the text lacks it). The
 technique threshold is not stored: ``technique_summary.threshold`` is 0 for stored documents.
 """
@@ -19,6 +19,7 @@ from presslens.document import (
     Document,
     EntityMention,
     FactCheckMatch,
+    Label,
     Role,
     Span,
     TechniqueFinding,
@@ -45,9 +46,13 @@ def load_document(store: Store, doc_id: str) -> Document | None:
         return None
     (id_, source, url, outlet, title, author, published, language, text, warnings, stages, _) = rows[0]
     entities = [
-        EntityMention(start=s, end=e, text=text[s:e], label=label, origin=origin, actor=actor)
-        for s, e, label, origin, actor in store.query(
-            "SELECT start_char, end_char, label, origin, actor_id FROM mentions WHERE doc_id = ? ORDER BY idx", [doc_id]
+        EntityMention(
+            start=s, end=e, text=text[s:e], label=label, origin=origin, actor=actor, kind=kind, resolved_by=resolved_by
+        )
+        for s, e, label, origin, actor, kind, resolved_by in store.query(
+            "SELECT start_char, end_char, label, origin, actor_id, kind, resolved_by FROM mentions WHERE doc_id = ? "
+            "ORDER BY idx",
+            [doc_id],
         )
     ]
     mentions_of: dict[str, list[int]] = {}
@@ -55,8 +60,9 @@ def load_document(store: Store, doc_id: str) -> Document | None:
         if entity.actor:
             mentions_of.setdefault(entity.actor, []).append(index)
     actors = []
-    for actor_id, kind, name, aliases, roles in store.query(
-        "SELECT actor_id, kind, name, aliases, roles FROM actors WHERE doc_id = ? ORDER BY length(actor_id), actor_id",
+    for actor_id, kind, name, aliases, roles, described in store.query(
+        "SELECT actor_id, kind, name, aliases, roles, described FROM actors WHERE doc_id = ? "
+        "ORDER BY length(actor_id), actor_id",
         [doc_id],
     ):
         placed = []
@@ -72,6 +78,7 @@ def load_document(store: Store, doc_id: str) -> Document | None:
                 aliases=list(aliases),
                 roles=placed,
                 mentions=mentions_of.get(actor_id, []),
+                described=bool(described),
             )
         )
     attributions = [
@@ -128,6 +135,25 @@ def load_document(store: Store, doc_id: str) -> Document | None:
             [doc_id],
         )
     ]
+    labels = [
+        Label(
+            start=s,
+            end=e,
+            text=text[s:e],
+            mention=mention,
+            actor=actor,
+            kind=kind,
+            polarity=polarity,
+            technique=technique,
+            voice=voice,
+            speaker=speaker,
+        )
+        for s, e, mention, actor, kind, polarity, technique, voice, speaker in store.query(
+            "SELECT start_char, end_char, mention, actor_id, kind, polarity, technique, voice, speaker FROM labels "
+            "WHERE doc_id = ? ORDER BY idx",
+            [doc_id],
+        )
+    ]
     summary = None
     if "techniques" in (stages or []):
         counts = Counter(t.technique for t in techniques)
@@ -153,6 +179,7 @@ def load_document(store: Store, doc_id: str) -> Document | None:
         "attributions": attributions,
         "techniques": techniques,
         "claims": claims,
+        "labels": labels,
         "technique_summary": summary,
     }
     return Document(**fields)

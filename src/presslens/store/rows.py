@@ -26,7 +26,7 @@ from presslens.text import covered_non_space_chars, non_space_chars
 
 # Per-document tables in the order a load inserts them (documents last: in a Parquet part
 # the documents file is written last too, and its presence marks the part complete).
-DOCUMENT_TABLES = ("actors", "mentions", "attributions", "techniques", "claims", "postings", "documents")
+DOCUMENT_TABLES = ("actors", "mentions", "attributions", "techniques", "claims", "labels", "postings", "documents")
 
 # Column name -> DuckDB type, as in schema.py; documents.outlet replaces outlet_id.
 COLUMNS: dict[str, dict[str, str]] = {
@@ -61,6 +61,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "roles": "VARCHAR[]",
         "n_mentions": "INTEGER",
         "key": "VARCHAR",
+        "described": "BOOLEAN",
     },
     "mentions": {
         "doc_id": "VARCHAR",
@@ -71,6 +72,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "label": "VARCHAR",
         "origin": "VARCHAR",
         "actor_id": "VARCHAR",
+        "kind": "VARCHAR",
+        "resolved_by": "VARCHAR",
     },
     "attributions": {
         "doc_id": "VARCHAR",
@@ -120,6 +123,22 @@ COLUMNS: dict[str, dict[str, str]] = {
         "signals": "VARCHAR[]",
         "fact_checks": "VARCHAR",
     },
+    "labels": {
+        "doc_id": "VARCHAR",
+        "idx": "INTEGER",
+        "mention": "INTEGER",
+        "actor_id": "VARCHAR",
+        "actor_key": "VARCHAR",
+        "kind": "VARCHAR",
+        "start_char": "INTEGER",
+        "end_char": "INTEGER",
+        "text": "VARCHAR",
+        "term": "VARCHAR",
+        "polarity": "VARCHAR",
+        "technique": "VARCHAR",
+        "voice": "VARCHAR",
+        "speaker": "VARCHAR",
+    },
     "postings": {"term": "VARCHAR", "doc_id": "VARCHAR", "tf": "INTEGER"},
     "failures": {"source": "VARCHAR", "reason": "VARCHAR", "failed_at": "TIMESTAMP"},
 }
@@ -168,6 +187,11 @@ def _extent(attribution: Attribution) -> tuple[int, int]:
     return min(s.start for s in spans), max(s.end for s in spans)
 
 
+def label_term(text: str) -> str:
+    """A label as the corpus counts it: "Regime" and "regime" are one label."""
+    return " ".join(text.lower().replace("’", "'").split())
+
+
 def document_rows(
     document: Document,
     *,
@@ -191,6 +215,7 @@ def document_rows(
         "roles": [[r.text for r in a.roles] for a in actors],
         "n_mentions": [len(a.mentions) for a in actors],
         "key": keys,
+        "described": [a.described for a in actors],
     }
     entities = document.entities
     rows["mentions"] = {
@@ -202,6 +227,8 @@ def document_rows(
         "label": [e.label for e in entities],
         "origin": [e.origin for e in entities],
         "actor_id": [e.actor for e in entities],
+        "kind": [e.kind for e in entities],
+        "resolved_by": [e.resolved_by for e in entities],
     }
     key_of = {a.id: k for a, k in zip(actors, keys, strict=True)}
     quotes = document.attributions
@@ -255,6 +282,23 @@ def document_rows(
         "text": [c.text for c in claims],
         "signals": [list(c.signals) for c in claims],
         "fact_checks": [json.dumps([m.model_dump() for m in c.fact_checks], ensure_ascii=False) for c in claims],
+    }
+    labels = document.labels
+    rows["labels"] = {
+        "doc_id": [doc] * len(labels),
+        "idx": list(range(len(labels))),
+        "mention": [label.mention for label in labels],
+        "actor_id": [label.actor for label in labels],
+        "actor_key": [key_of.get(label.actor or "") for label in labels],
+        "kind": [label.kind for label in labels],
+        "start_char": [label.start for label in labels],
+        "end_char": [label.end for label in labels],
+        "text": [label.text for label in labels],
+        "term": [label_term(label.text) for label in labels],
+        "polarity": [label.polarity for label in labels],
+        "technique": [label.technique for label in labels],
+        "voice": [label.voice for label in labels],
+        "speaker": [label.speaker for label in labels],
     }
     # The title is searchable too, when the text does not already start with it.
     title = document.title or ""

@@ -36,6 +36,7 @@ TABLES = (
     "claim_vectors",
     "claim_links",
     "claim_narratives",
+    "labels",
 )
 
 _V1 = """
@@ -255,8 +256,39 @@ CREATE TABLE claim_narratives (        -- the narrative (group of linked claims)
 );
 """
 
+# Version 5: descriptions as mentions and labels (presslens.actors.descriptions,
+# presslens.labels). mentions.kind: 'name' or 'description' ("the regime"), with
+# resolved_by (how a description found its actor); actors.described: the article never names
+# it; labels: the words that characterise each mention, with polarity, technique and voice.
+# Rows stored before it are names; their documents have no labels until ingested again.
+_V5 = """
+ALTER TABLE mentions ADD COLUMN kind VARCHAR DEFAULT 'name';
+UPDATE mentions SET kind = 'name' WHERE kind IS NULL;
+ALTER TABLE mentions ALTER COLUMN kind SET NOT NULL;
+ALTER TABLE mentions ADD COLUMN resolved_by VARCHAR;
+ALTER TABLE actors ADD COLUMN described BOOLEAN DEFAULT false;
+UPDATE actors SET described = false WHERE described IS NULL;
+ALTER TABLE actors ALTER COLUMN described SET NOT NULL;
+CREATE TABLE labels (
+    doc_id VARCHAR NOT NULL,
+    idx INTEGER NOT NULL,              -- position in Document.labels
+    mention INTEGER NOT NULL,          -- mentions.idx of the mention it characterises
+    actor_id VARCHAR,                  -- actors.actor_id (NULL: an unresolved description)
+    actor_key VARCHAR,                 -- actors.key of that actor
+    kind VARCHAR NOT NULL,             -- description, modifier, apposition, predicate, technique
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    text VARCHAR NOT NULL,
+    term VARCHAR NOT NULL,             -- the label as counted: lower case, spaces collapsed
+    polarity VARCHAR NOT NULL,         -- negative, neutral, positive
+    technique VARCHAR,
+    voice VARCHAR NOT NULL,            -- reporter, source
+    speaker VARCHAR                    -- actors.actor_id of the source, for voice = source
+);
+"""
+
 # MIGRATIONS[n - 1] takes a store from version n - 1 to version n.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
 
 
 SCHEMA_VERSION = len(MIGRATIONS)

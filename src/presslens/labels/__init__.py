@@ -1,0 +1,1 @@
+"""Labels: the words an article uses to characterise each actor it mentions."""
