@@ -18,6 +18,7 @@ from presslens.document import (
     AttributionKind,
     Document,
     EntityMention,
+    Label,
     Span,
     SpeakerVia,
     TechniqueFinding,
@@ -188,6 +189,21 @@ DOC3 = make_document(
     ],
     techniques=[("weak and dangerous", "Loaded_Language"), ("weak and dangerous", "Name_Calling,Labeling")],
 )
+
+# How the article labels Rouhani: its own "President" and the critics' "weak" (a label in a
+# source's words).
+DOC3.labels = [
+    Label(**DOC3.span(0, 9), mention=0, actor="A1", kind="modifier", polarity="neutral", voice="reporter"),
+    Label(
+        **DOC3.span(DOC3.text.index("weak"), DOC3.text.index("weak") + 4),
+        mention=2,
+        actor="A1",
+        kind="predicate",
+        polarity="negative",
+        technique="Loaded_Language",
+        voice="source",
+    ),
+]
 
 DOC4 = make_document(
     'Donald J. Trump met the Federal Bureau of Investigation director. Bill Clinton said Trump "lies every day".',

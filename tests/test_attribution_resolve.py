@@ -383,7 +383,7 @@ def test_stage_fills_the_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     pipeline = Pipeline(stages=[ActorStage(), stage_module.AttributionStage()])
     document = pipeline(Document.from_text(text))
     assert [(a.id, speaker_name(document, a)) for a in document.attributions] == [("Q1", "Tomas Brandt")]
-    assert Pipeline().stage_names == ["nlp", "encoder", "actors", "attribution", "techniques", "claims"]
+    assert Pipeline().stage_names == ["nlp", "encoder", "actors", "attribution", "techniques", "claims", "labels"]
 
 
 def test_text_view_lists_attributions_nested() -> None:

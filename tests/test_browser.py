@@ -167,6 +167,14 @@ def test_analyse_page_highlights_and_attributions(watched: Watched, server: str)
     # Another attribution replaces the highlight.
     items.nth(items.count() - 1).click()
     assert page.locator("#attributions li.active").count() == 1  # type: ignore[attr-defined]
+
+    # A label ("the minister's remarks"): underlined, and it leads to the actor it characterises.
+    label = page.locator("#article-text .label:not(.tech)", has_text="minister").first  # type: ignore[attr-defined]
+    assert "label of Elena Marsh" in (label.get_attribute("title") or "")
+    label.click()
+    active = page.locator("#actors li.active")  # type: ignore[attr-defined]
+    assert active.count() == 1 and "Elena Marsh" in active.inner_text()
+    assert page.locator("#article-text .actor-hl").count() > 0  # type: ignore[attr-defined]
     watched.clean()
 
 
@@ -183,6 +191,9 @@ def test_dashboard_draws_charts(watched: Watched, server: str) -> None:
     page.locator(".actor-index a", has_text="Rouhani").first.click()  # type: ignore[attr-defined]
     page.wait_for_selector("#said-by li", timeout=30_000)  # type: ignore[attr-defined]
     assert page.locator("#said-about li").count() > 0  # type: ignore[attr-defined]
+    # How outlets call it: the article's own label, not the critics' "weak".
+    called = page.locator("#outlet-labels").inner_text()  # type: ignore[attr-defined]
+    assert "daily-a.com" in called and "president ×1" in called and "weak" not in called
 
     # Overlapping spans: one mark per stretch, carrying both techniques; both explained.
     page.goto(f"{server}/#/doc/{DOC3.id}")  # type: ignore[attr-defined]

@@ -116,11 +116,12 @@ def test_a_required_stage_left_out_is_one_clear_error() -> None:
 
 def test_skipping_a_required_stage_skips_its_dependants() -> None:
     assert without([]) == ANALYSIS_STAGES
-    assert without(["actors"]) == ("encoder", "techniques", "claims")  # attribution needs actors
+    # Attribution and labels need actors.
+    assert without(["actors"]) == ("encoder", "techniques", "claims")
     # Nothing left reads the encoder's states: the encoder stage goes too.
-    assert without(["attribution", "techniques"]) == ("actors", "claims")
-    assert without(["techniques"]) == ("actors", "attribution", "claims")
-    assert without(["encoder"]) == ("actors", "attribution", "claims")  # techniques reads the encoder's states
+    assert without(["attribution", "techniques"]) == ("actors", "claims", "labels")
+    assert without(["techniques"]) == ("actors", "attribution", "claims", "labels")
+    assert without(["encoder"]) == ("actors", "attribution", "claims", "labels")  # techniques reads its states
     assert without(["actors", "attribution", "techniques", "claims"]) == ()
     with pytest.raises(PresslensError, match=r"unknown stage\(s\): nlp"):
         without(["nlp"])  # the parse is never skipped

@@ -123,7 +123,9 @@ class _Context:
             span = self.parsed.char_span(mention.start, mention.end, alignment_mode="expand")
             self.mention_tokens.append({t.i for t in span} if span is not None else set())
             self.mention_roots.append(span.root if span is not None and len(span) else None)
-            if mention.actor and mention.actor in self.actors:
+            # Names only: a description's words ("finance" of "the finance minister") are
+            # no owner or name of anyone.
+            if mention.actor and mention.actor in self.actors and mention.kind == "name":
                 for index in self.mention_tokens[-1]:
                     self.token_actor.setdefault(index, mention.actor)
         self.role_words = {a.id: self._roles_of(a) for a in self.document.actors}
@@ -245,6 +247,10 @@ class _SpeakerResolver:
             found = self._by_role(word, {t.lemma_.lower() for t in tokens}, position)
             if found is not None:
                 return found, "role"
+        # "the regime has seen ...": a description the actors stage tied to an actor.
+        described = self._named(source, heads, mention_kind="description")
+        if described is not None:
+            return described, "description"
         return None, "unresolved"
 
     def _pronoun(
@@ -300,7 +306,7 @@ class _SpeakerResolver:
                 last[mention.actor] = mention.start
         return last
 
-    def _named(self, source: tuple[Interval, ...], heads: list[Token]) -> str | None:
+    def _named(self, source: tuple[Interval, ...], heads: list[Token], mention_kind: str = "name") -> str | None:
         """An actor named at the head of the source: 'White House spokesman Josh Earnest' is
         Josh Earnest (the White House only modifies); 'the labour minister, Ali Rabiei' is
         Ali Rabiei (an apposition). A name further down ('an op-ed in an outlet linked to
@@ -310,7 +316,9 @@ class _SpeakerResolver:
         candidates: list[tuple[int, int, str]] = []
         for index, mention in enumerate(context.document.entities):
             kind = context.kind(mention.actor)
-            if kind is None or mention.actor is None or not overlaps(mention.start, mention.end, source):
+            if kind is None or mention.actor is None or mention.kind != mention_kind:
+                continue
+            if not overlaps(mention.start, mention.end, source):
                 continue
             root = context.mention_roots[index]
             at_head = bool(context.mention_tokens[index] & head_ids)

@@ -73,6 +73,7 @@ def actors_table(document: Document) -> RenderableType:
     table.add_column("roles")
     table.add_column("mentions", justify="right")
     table.add_column("also called")
+    table.add_column("labelled (the article's own words)")
     for actor in sorted(document.actors, key=lambda a: -len(a.mentions)):
         table.add_row(
             Text(actor.name, style=KIND_STYLES.get(actor.kind, "")),
@@ -80,8 +81,27 @@ def actors_table(document: Document) -> RenderableType:
             Text("; ".join(dict.fromkeys(r.text for r in actor.roles))),
             str(len(actor.mentions)),
             Text(", ".join(actor.aliases)),
+            _labels_of(document, actor.id),
         )
     return table
+
+
+LABEL_STYLES = {"negative": "red", "neutral": "", "positive": "green"}
+
+
+def _labels_of(document: Document, actor_id: str) -> Text:
+    """The reporter's labels of an actor, each once, with its count: 'regime ×9, fearful'."""
+    counts: dict[tuple[str, str], int] = {}
+    for label in document.labels:
+        if label.actor == actor_id and label.voice == "reporter":
+            key = (label.text.lower(), label.polarity)
+            counts[key] = counts.get(key, 0) + 1
+    line = Text()
+    for number, ((term, polarity), count) in enumerate(sorted(counts.items(), key=lambda item: -item[1])[:6]):
+        if number:
+            line.append(", ")
+        line.append(term + (f" ×{count}" if count > 1 else ""), style=LABEL_STYLES[polarity])
+    return line
 
 
 def cue_highlights(document: Document) -> list[Highlight]:

@@ -131,7 +131,13 @@ def _around(head: Token, inside: set[int]) -> list[tuple[LabelKind, list[Token],
         and not _is_country(c)
     ]
     for modifier in modifiers:
-        words = [t for t in modifier.subtree if t.i not in inside and not t.is_punct and t.dep_ != "det"]
+        # "Valdoria's harbour minister": the owner is context, not a label.
+        owned = {t.i for c in modifier.children if c.dep_ == "poss" for t in c.subtree}
+        words = [
+            t
+            for t in modifier.subtree
+            if t.i not in inside and t.i not in owned and not t.is_punct and t.dep_ not in ("det", "case")
+        ]
         if words and len(words) <= MAX_LABEL_TOKENS and words[-1].i < min(inside):
             found.append(("modifier", words, False))
     for child in head.children:

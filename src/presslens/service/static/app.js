@@ -116,6 +116,7 @@ function renderArticle(doc, elsewhere = null) {
   });
   doc.entities.forEach((e) => { if (e.actor) spans.push({ start: e.start, end: e.end, kind: "e", actor: e.actor }); });
   (doc.claims || []).forEach((c) => c.spans.forEach((s) => spans.push({ start: s.start, end: s.end, kind: "c", id: c.id })));
+  (doc.labels || []).forEach((l, i) => spans.push({ start: l.start, end: l.end, kind: "l", index: i }));
 
   const body = el("div", { className: "article-text", id: "article-text" });
   const segs = [];
@@ -136,6 +137,23 @@ function renderArticle(doc, elsewhere = null) {
       const open = () => showTechniques(detail, doc, found, node);
       node.addEventListener("click", open);
       node.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
+    }
+    const labelled = seg.refs.filter((r) => r.kind === "l").map((r) => doc.labels[r.index]);
+    if (labelled.length) {
+      // A label: underlined by polarity; it names the actor it characterises and whose words it is.
+      const label = labelled[0];
+      const actor = label.actor ? doc.actors.find((a) => a.id === label.actor) : null;
+      const speaker = label.speaker ? doc.actors.find((a) => a.id === label.speaker) : null;
+      const voice = label.voice === "source" ? `in the words of ${speaker ? speaker.name : "a source"}` : "the article's own words";
+      node.classList.add("label", `label-${label.polarity}`);
+      node.dataset.actor = label.actor || "";
+      node.title = [node.title, `label of ${actor ? actor.name : "an unresolved description"} · ${label.polarity} · ${voice}`].filter(Boolean).join("; ");
+      if (!found.length) {
+        node.tabIndex = 0;
+        const pick = () => selectActor(label.actor);
+        node.addEventListener("click", pick);
+        node.addEventListener("keydown", (e) => { if (e.key === "Enter") pick(); });
+      }
     }
     segs.push({ node, refs: seg.refs });
     body.append(node);
@@ -181,14 +199,23 @@ function renderArticle(doc, elsewhere = null) {
   if (!doc.attributions.length) quotes.append(el("li", { className: "hint" }, "No attribution found."));
 
   const actorList = el("ul", { className: "actors", id: "actors" });
+  const actorItems = {};
+  function selectActor(actorId) {
+    clear();
+    if (!actorId || !actorItems[actorId]) return;
+    actorItems[actorId].classList.add("active");
+    for (const s of segs) if (s.refs.some((r) => r.kind === "e" && r.actor === actorId)) s.node.classList.add("actor-hl");
+    actorItems[actorId].scrollIntoView({ block: "nearest" });
+  }
   for (const a of doc.actors) {
-    const item = el("li", { tabIndex: 0 }, el("strong", {}, a.name), ` ${a.kind}`,
-      a.roles.length ? ` · ${a.roles.map((r) => r.text).join(", ")}` : "", ` · ${a.mentions.length} mention${a.mentions.length === 1 ? "" : "s"}`);
-    item.addEventListener("click", () => {
-      clear();
-      item.classList.add("active");
-      for (const s of segs) if (s.refs.some((r) => r.kind === "e" && r.actor === a.id)) s.node.classList.add("actor-hl");
-    });
+    const own = (doc.labels || []).filter((l) => l.actor === a.id && l.voice === "reporter");
+    const terms = [...new Set(own.map((l) => l.text.toLowerCase()))];
+    const item = el("li", { tabIndex: 0, "data-actor": a.id }, el("strong", {}, a.name), ` ${a.kind}`,
+      a.described ? el("span", { className: "kind" }, " (only described)") : null,
+      a.roles.length ? ` · ${a.roles.map((r) => r.text).join(", ")}` : "", ` · ${a.mentions.length} mention${a.mentions.length === 1 ? "" : "s"}`,
+      terms.length ? el("div", { className: "labels-line" }, "called: ", terms.slice(0, 8).join(", ")) : null);
+    actorItems[a.id] = item;
+    item.addEventListener("click", () => selectActor(a.id));
     actorList.append(item);
   }
 
@@ -404,11 +431,25 @@ function statementItem(s) {
     el("a", { href: `#/doc/${s.doc_id}`, className: "meta" }, [s.title || s.doc_id, s.outlet, s.published].filter(Boolean).join(" · ")));
 }
 
+function outletLabels(actor, rows) {
+  // "How outlets call them": per outlet, its own labels of the actor, most used first.
+  const byOutlet = {};
+  for (const r of rows) (byOutlet[r.outlet] = byOutlet[r.outlet] || []).push(r);
+  const outlets = Object.keys(byOutlet).sort((a, b) => byOutlet[b].reduce((n, r) => n + r.count, 0) - byOutlet[a].reduce((n, r) => n + r.count, 0));
+  const table = el("table", { className: "table", id: "outlet-labels" },
+    el("tr", {}, el("th", {}, "outlet"), el("th", {}, "how it calls them (count)")),
+    outlets.map((o) => el("tr", {}, el("td", {}, o), el("td", {}, byOutlet[o].slice(0, 12).map((r) =>
+      el("span", { className: `label-chip label-${r.polarity}`, title: `${r.polarity} · ${r.documents} documents · “${r.example}”` }, `${r.term} ×${r.count}`))))));
+  return el("section", { className: "card" }, el("h3", {}, `How outlets call ${actor.name}`),
+    outlets.length ? table : el("p", { className: "hint", id: "outlet-labels" }, "No labels stored for this actor (documents ingested before labels have none)."));
+}
+
 async function actorPage(id) {
   show(el("p", { className: "hint" }, "Loading…"));
   try {
-    const [actor, by, about] = await Promise.all([api(`/api/actors/${id}`), api(`/api/actors/${id}/statements?direction=by`), api(`/api/actors/${id}/statements?direction=about`)]);
+    const [actor, by, about, labels] = await Promise.all([api(`/api/actors/${id}`), api(`/api/actors/${id}/statements?direction=by`), api(`/api/actors/${id}/statements?direction=about`), api(`/api/actors/${id}/labels`)]);
     show(el("section", { className: "actor-page" }, el("h2", {}, actor.name), el("p", { className: "meta" }, `${actor.kind} · ${actor.documents} documents · ${actor.mentions} mentions`),
+      outletLabels(actor, labels.items),
       el("div", { className: "columns" },
         el("section", {}, el("h3", {}, `What ${actor.name} says (${by.items.length})`), el("ol", { className: "statements", id: "said-by" }, by.items.map(statementItem))),
         el("section", {}, el("h3", {}, `What is said about ${actor.name}, by whom`),
