@@ -129,7 +129,8 @@ class Attribution(BaseModel):
     speaker_via: SpeakerVia = Field(
         default="none",
         description="How the source was resolved: a name, a role noun ('the minister'), a pronoun, an "
-        "organisation or outlet, a description ('the regime'); 'unresolved' when no actor fits; 'none' without a source.",
+        "organisation or outlet, a description ('the regime'); 'unresolved' when no actor fits; 'none' "
+        "without a source.",
     )
     targets: list[str] = Field(default_factory=list, description="Ids of the Actors mentioned inside the content.")
     parent: str | None = Field(

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from presslens.actors.roles import head_word, role_words
+from presslens.actors.roles import heads as phrase_heads
 from presslens.attribution.types import FoundAttribution
 from presslens.document import Actor, ActorKind, Attribution, AttributionKind, Document, Span, SpeakerVia
 from presslens.lexicon import get as get_lexicon
@@ -63,9 +65,6 @@ def attribution_kind(text: str, content: Sequence[Interval], regions: Sequence[I
 
 # --- words that name a speaker without a name (lists: the lexicon) -----------------------
 
-# Titles that stand before a name ("President Rouhani"), usable later as role nouns ("the
-# president"). Abbreviations (Mr, Dr, Sen.) are never the head of a source phrase.
-TITLE_NOUNS = frozenset(h for h in EN.HONORIFICS if h.isalpha() and len(h) > 3)
 
 _SUBJECTS = frozenset(["nsubj", "nsubjpass"])
 # How a named mention hangs off the head of a source phrase and still names the speaker:
@@ -128,26 +127,7 @@ class _Context:
             if mention.actor and mention.actor in self.actors and mention.kind == "name":
                 for index in self.mention_tokens[-1]:
                     self.token_actor.setdefault(index, mention.actor)
-        self.role_words = {a.id: self._roles_of(a) for a in self.document.actors}
-
-    def _roles_of(self, actor: Actor) -> list[tuple[str, set[str]]]:
-        words: list[tuple[str, set[str]]] = []
-        for role in actor.roles:
-            tokens = [t for t in self.tokens([(role.start, role.end)]) if not (t.is_punct or t.is_space)]
-            heads = _heads(tokens)
-            nouns = [t for t in heads if t.pos_ in ("NOUN", "PROPN")] or [t for t in tokens if t.pos_ == "NOUN"][-1:]
-            if nouns:
-                words.append((_word(nouns[0]), {t.lemma_.lower() for t in tokens}))
-        # A title written before a name ("President Anna Berg", "Minister Tomas Brandt") is a
-        # role too, though the actor stage keeps it as part of the name or leaves it out.
-        for index in actor.mentions:
-            mention = self.document.entities[index]
-            before = _TITLE_BEFORE.search(self.document.text, max(0, mention.start - 20), mention.start)
-            for title in ([before.group(1)] if before else []) + mention.text.split()[:1]:
-                noun = _title_noun(title)
-                if noun is not None:
-                    words.append((noun, {noun}))
-        return words
+        self.role_words = {a.id: role_words(self.document, self.parsed, a) for a in self.document.actors}
 
     def sentence_of(self, position: int) -> int:
         return max(0, bisect.bisect_right(self.sentence_starts, position) - 1)
@@ -169,33 +149,6 @@ class _Context:
 
 
 # The word right before a name, on the same line: "Sen. Berg", "President Brandt".
-_TITLE_BEFORE = re.compile(r"\b([A-Za-z]+\.?) $")
-
-
-def _title_noun(word: str) -> str | None:
-    """The role noun of a title word: 'President' → 'president', 'Sen.' → 'senator'. A full
-    stop only ends an abbreviation: 'president.' ends the previous sentence."""
-    lower = word.lower()
-    if lower.endswith("."):
-        return EN.ABBREVIATED_TITLES.get(lower[:-1])
-    return EN.ABBREVIATED_TITLES.get(lower, lower if lower in TITLE_NOUNS else None)
-
-
-def _heads(tokens: Sequence[Token]) -> list[Token]:
-    """The heads of a phrase: its words whose syntactic head lies outside it."""
-    inside = {t.i for t in tokens}
-    return [t for t in tokens if not (t.is_punct or t.is_space) and (t.head.i not in inside or t.head.i == t.i)]
-
-
-def _word(token: Token) -> str:
-    """Lower-case lemma of a head noun, with a hyphenated first part kept: 'op-ed'."""
-    doc = token.doc
-    hyphen = doc[token.i - 1] if token.i >= 2 else None
-    if hyphen is not None and hyphen.text == "-" and not hyphen.whitespace_ and not doc[token.i - 2].whitespace_:
-        return f"{doc[token.i - 2].text.lower()}-{token.text.lower()}"
-    return token.lemma_.lower()
-
-
 def _within(inner: Interval, fragments: Iterable[Interval]) -> bool:
     return any(f_start <= inner[0] and inner[1] <= f_end for f_start, f_end in fragments)
 
@@ -218,7 +171,7 @@ class _SpeakerResolver:
         if not source:
             return None, "none"
         tokens = self.context.tokens(source)
-        heads = _heads(tokens)
+        heads = phrase_heads(tokens)
         named = self._named(source, heads)
         if named is not None:
             return named, "name"
@@ -237,7 +190,7 @@ class _SpeakerResolver:
             found = self._unmentioned_name(head, position)
             if found is not None:
                 return found, "name"
-        word = _word(head)
+        word = head_word(head)
         plural = head.tag_ in _PLURAL_TAGS
         if word in EN.MEDIA_NOUNS or word in EN.ISSUED_NOUNS:
             return self._outlet(head, word, plural, position, sentence, content, tokens)
@@ -555,7 +508,7 @@ def _link_parents(context: _Context, resolved: list[_Resolved]) -> None:
             parent = min(holders, key=lambda r: sum(e - s for s, e in r.content))
             child.attribution.parent = parent.attribution.id
             continue
-        heads = _heads(context.tokens(child.cue))
+        heads = phrase_heads(context.tokens(child.cue))
         if not heads:
             continue
         below, token = heads[0], heads[0].head

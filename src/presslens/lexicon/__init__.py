@@ -75,6 +75,8 @@ class Lexicon(Protocol):
     ROLE_NOUNS: frozenset[str]
     DEMONYMS: Mapping[str, str]
     DESCRIPTION_PREPOSITIONS: frozenset[str]
+    GOVERNMENT_FAMILIES: Mapping[str, str]
+    NON_REFERRING_MODIFIERS: frozenset[str]
     NOT_COUNTRIES: frozenset[str]
 
     # Labels (presslens.labels).

@@ -295,6 +295,18 @@ DESCRIPTION_PREPOSITIONS = _words("of in")
 # Words written like a country's abbreviation that are not one: the pronoun "us".
 NOT_COUNTRIES = frozenset(["us"])  # compared as written: "US" is a country
 
+# Government nouns by the register they belong to. A bare "the regime" refers to the
+# government a "regime" with a country named before it ("the Iranian regime"), not to one
+# that only a "government" named ("the Russian government ... the regime" are two).
+GOVERNMENT_FAMILIES: Mapping[str, str] = {
+    **dict.fromkeys(_words("regime regimes junta dictatorship theocracy mullahs ayatollahs"), "regime"),
+    **dict.fromkeys(_words("government authorities"), "government"),
+    "administration": "administration",
+}
+
+# Modifiers that make a role refer to no one yet: "the next president", "a future minister".
+NON_REFERRING_MODIFIERS = _words("next future any every ideal eventual")
+
 # Role nouns that, as "the minister", refer to the person the article gave that role to.
 ROLE_NOUNS = _words(
     """
