@@ -12,6 +12,10 @@ in particular (generic: "the president should ..." about any president; a quanti
 government's role" in general).
 
     .venv/bin/python benchmarks/description_candidates.py --polnear ../shared/data/polnear > /tmp/candidates.tsv
+
+The held-out set (``--split train``: 30 train articles chosen the same way, annotated after
+the rules were revised on the dev set and never used to change them) is
+benchmarks/annotations/description-links-heldout.tsv.
 """
 
 from __future__ import annotations
@@ -36,10 +40,10 @@ def candidate_pattern() -> re.Pattern[str]:
     return re.compile(rf"\b(?:{lead}|[A-Z][\w.]*['’]s)\s+(?:[\w-]+\s+){{0,2}}?({words})\b", re.IGNORECASE)
 
 
-def chosen_articles(folder: Path) -> list[Path]:
+def chosen_articles(folder: Path, split: str = "dev") -> list[Path]:
     pattern = candidate_pattern()
     by_outlet: dict[str, list[Path]] = {}
-    for path in sorted((folder / "dev" / "text").glob("*.txt")):
+    for path in sorted((folder / split / "text").glob("*.txt")):
         if pattern.search(path.read_text(encoding="utf-8")):
             by_outlet.setdefault(path.name.split("_")[0], []).append(path)
     chosen: list[Path] = []
@@ -54,11 +58,12 @@ def chosen_articles(folder: Path) -> list[Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--polnear", type=Path, required=True)
+    parser.add_argument("--split", choices=("dev", "train"), default="dev")
     args = parser.parse_args()
     pattern = candidate_pattern()
     out = sys.stdout
     out.write("article\tstart\tend\ttext\treferent\tcontext\n")
-    for path in chosen_articles(args.polnear):
+    for path in chosen_articles(args.polnear, args.split):
         text = path.read_text(encoding="utf-8")
         for match in pattern.finditer(text):
             start, end = match.start(1), match.end(1)

@@ -1,6 +1,7 @@
-"""Precision and recall of description -> actor links on 30 PolNeAR dev articles annotated by
-reading (benchmarks/annotations/description-links.tsv; how they were chosen:
-benchmarks/description_candidates.py).
+"""Precision and recall of description -> actor links on PolNeAR articles annotated by reading:
+30 dev articles the rules were revised on (``--set dev``, description-links.tsv) and 30 train
+articles annotated afterwards and never used to change them (``--set heldout``, the figure to
+report; description-links-heldout.tsv). How they were chosen: benchmarks/description_candidates.py.
 
 A gold link is a candidate whose referent is an actor ("(unnamed)" included: the article
 describes someone it never names). presslens links a candidate when one of its description
@@ -9,7 +10,7 @@ link is right when that actor is the referent: the same name, the same surname f
 ("Obama" for "Barack Obama"), or, for "(unnamed)", an actor of its own (``described``).
 Descriptions presslens finds outside the candidates are counted and listed, not judged.
 
-    .venv/bin/python benchmarks/description_links.py --polnear ../shared/data/polnear [--json OUT]
+    .venv/bin/python benchmarks/description_links.py --polnear ../shared/data/polnear [--set heldout|dev] [--json OUT]
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from presslens.document import Document
 from presslens.pipeline import Pipeline
 from presslens.stages import build_stages
 
-ANNOTATION = Path(__file__).resolve().parent / "annotations" / "description-links.tsv"
+ANNOTATIONS = Path(__file__).resolve().parent / "annotations"
+# The set -> (its annotation, the PolNeAR split its articles come from).
+SETS = {"dev": ("description-links.tsv", "dev"), "heldout": ("description-links-heldout.tsv", "train")}
 
 
 def same_actor(referent: str, name: str, described: bool) -> bool:
@@ -38,9 +41,13 @@ def same_actor(referent: str, name: str, described: bool) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--polnear", type=Path, required=True)
+    parser.add_argument("--set", choices=sorted(SETS), default="heldout", help="heldout: the figure to report")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    lines = [line for line in ANNOTATION.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    annotation, split = SETS[args.set]
+    lines = [
+        line for line in (ANNOTATIONS / annotation).read_text(encoding="utf-8").splitlines() if not line.startswith("#")
+    ]
     gold = list(csv.DictReader(lines, delimiter="\t"))
     pipeline = Pipeline(build_stages(["actors"]))
     by_article: dict[str, list[dict[str, str]]] = {}
@@ -50,7 +57,7 @@ def main() -> int:
     outside: list[str] = []
     judged: list[dict[str, object]] = []
     for article, rows in sorted(by_article.items()):
-        text = (args.polnear / "dev" / "text" / f"{article}.txt").read_text(encoding="utf-8")
+        text = (args.polnear / split / "text" / f"{article}.txt").read_text(encoding="utf-8")
         document = pipeline(Document.from_text(text))
         actors = {a.id: a for a in document.actors}
         descriptions = [m for m in document.entities if m.kind == "description"]
@@ -88,6 +95,7 @@ def main() -> int:
         **counts,
         "precision": round(precision, 3),
         "recall": round(recall, 3),
+        "set": args.set,
         "articles": len(by_article),
         "candidates": len(gold),
         "outside_candidates": outside,

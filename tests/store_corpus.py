@@ -190,12 +190,12 @@ DOC3 = make_document(
     techniques=[("weak and dangerous", "Loaded_Language"), ("weak and dangerous", "Name_Calling,Labeling")],
 )
 
-# How the article labels Rouhani: its own "President" and the critics' "weak" (a label in a
-# source's words).
+# How the article labels Rouhani: its own "President" and the critics' "weak and dangerous"
+# (a label in a source's words).
 DOC3.labels = [
     Label(**DOC3.span(0, 9), mention=0, actor="A1", kind="modifier", polarity="neutral", voice="reporter"),
     Label(
-        **DOC3.span(DOC3.text.index("weak"), DOC3.text.index("weak") + 4),
+        **DOC3.span(DOC3.text.index("weak"), DOC3.text.index("weak and dangerous") + len("weak and dangerous")),
         mention=2,
         actor="A1",
         kind="predicate",

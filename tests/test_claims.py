@@ -309,7 +309,7 @@ def test_the_service_passes_its_fact_check_index_to_the_claims_stage(tmp_path: P
     from presslens.service.app import create_app
 
     pipeline = create_app(None, None, 20_000, fact_checks=str(tmp_path)).state.analyzer._pipeline()
-    claims = pipeline.stages[-1]
-    assert claims.name == "claims" and claims.fact_checks == str(tmp_path)
+    (claims,) = [stage for stage in pipeline.stages if stage.name == "claims"]
+    assert claims.fact_checks == str(tmp_path)
     serve = presslens("serve", "--fact-checks", str(tmp_path), "--port", "1")
     assert serve.returncode == 2 and "not a fact-check index" in serve.stderr

@@ -87,7 +87,9 @@ def test_ingest_polnear_dev_and_ptc_train(tmp_path: Path) -> None:
             "SELECT count(*) FROM mentions m JOIN documents d ON d.id = m.doc_id "
             "WHERE substr(d.text, m.start_char + 1, m.end_char - m.start_char) <> m.text"
         ) == [(0,)]
-        assert store.query("SELECT count(*) FROM documents WHERE stages <> ['nlp', 'actors', 'claims', 'labels']") == [(0,)]
+        assert store.query("SELECT count(*) FROM documents WHERE stages <> ['nlp', 'actors', 'claims', 'labels']") == [
+            (0,)
+        ]
         # Across the corpus, one actor per person.
         assert find_actor(store, "Trump").name == "Donald Trump"
         top = {r.name: r.documents for r in list_actors(store, kind="person", limit=10)}

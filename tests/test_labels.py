@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from presslens.actors.corpus import parse_aliases
 from presslens.corpus.labels import actor_labels, compare_outlets, outlet_actors
 from presslens.corpus.queries import find_actor
 from presslens.document import Actor, Document, Label
@@ -284,3 +285,46 @@ def test_labels_command_and_api(labelled_store: Path) -> None:
     assert answer.status_code == 200 and answer.json()["items"][0]["actor"] == "government of Venezuela"
     assert client.get("/api/outlets/labels").status_code == 400
     assert client.get(f"/api/actors/{actor_id}/labels", params={"voice": "nobody"}).status_code == 422
+
+
+def test_an_alias_file_fixes_a_resolution(parse_only: Pipeline, tmp_path: Path) -> None:
+    """'the rebels', an actor of its own in one article, is the Freedom Front by the user's word."""
+    path = tmp_path / "aliases.duckdb"
+    with Store(path) as store:
+        for text in (
+            "The Freedom Front, a terrorist cult, held a rally in Paris on Sunday.",
+            "The brutal rebels seized the airport. The rebels are dangerous.",
+        ):
+            store.add(parse_only(Document.from_text(text, outlet="Herald")))
+        store.resolve_actors()
+        assert find_actor(store, "the rebels").name == "the rebels"
+        assert "rebels" not in {row.term for row in actor_labels(store, "Freedom Front", voice="all")}
+        store.resolve_actors(parse_aliases("merge:\n  - name: Freedom Front\n    variants: [the rebels]\n", "a.yaml"))
+        terms = {row.term for row in actor_labels(store, "Freedom Front")}
+    assert {"rebels", "brutal", "dangerous"} <= terms
+
+
+def test_the_outlet_resolves_what_one_article_only_describes(parse_only: Pipeline, tmp_path: Path) -> None:
+    path = tmp_path / "outlet.duckdb"
+    texts = [
+        ("Herald", "The Freedom Front, a terrorist cult, held a rally in Paris on Sunday. The cult recruits students."),
+        ("Herald", "The cult staged a march on Monday. The cult is dangerous."),
+        ("Tribune", "The cult staged a march on Monday. The cult is peaceful."),
+    ]
+    with Store(path) as store:
+        documents = [parse_only(Document.from_text(text, outlet=outlet)) for outlet, text in texts]
+        assert [a.name for a in documents[1].actors] == ["the cult"] and documents[1].actors[0].described
+        for document in documents:
+            store.add(document)
+        store.resolve_actors()
+        herald = {row.term for row in actor_labels(store, "Freedom Front") if row.outlet == "Herald"}
+        assert "dangerous" in herald  # the second Herald article's own actor is the Front
+        assert "peaceful" not in {row.term for row in actor_labels(store, "Freedom Front")}
+        assert store.query(
+            "SELECT count(*) FROM mentions WHERE resolved_by = 'outlet' AND doc_id = ?", [documents[1].id]
+        ) == [(2,)]
+        # Recomputed from scratch: without the resolving article, the described actor is its own again.
+        store.query("DELETE FROM mentions WHERE doc_id = ?", [documents[0].id])
+        store.query("DELETE FROM actors WHERE doc_id = ?", [documents[0].id])
+        store.resolve_actors()
+        assert store.query("SELECT count(*) FROM mentions WHERE resolved_by = 'outlet'") == [(0,)]

@@ -69,8 +69,9 @@ def test_stage_names() -> None:
 
 
 def test_registry_gives_the_order_and_the_requirements() -> None:
-    assert STAGE_NAMES == ("nlp", "encoder", "actors", "attribution", "techniques", "claims")
-    assert ANALYSIS_STAGES == ("encoder", "actors", "attribution", "techniques", "claims")
+    assert STAGE_NAMES == ("nlp", "encoder", "actors", "attribution", "techniques", "claims", "labels")
+    assert ANALYSIS_STAGES == ("encoder", "actors", "attribution", "techniques", "claims", "labels")
+    assert stage_spec("labels").requires == ("parse", "actors") and stage_spec("labels").provides == ("labels",)
     assert stage_spec("nlp").provides == ("parse",) and stage_spec("nlp").build is None
     assert stage_spec("encoder").requires == () and stage_spec("encoder").provides == ("encoding",)
     assert stage_spec("actors").requires == ("parse",) and stage_spec("actors").provides == ("actors",)

@@ -62,7 +62,7 @@ def test_every_api_operation_documents_its_answer(client: TestClient) -> None:
         for method, operation in methods.items()
         if method in ("get", "post")
     ]
-    assert len(operations) == 15
+    assert len(operations) == 18
     for method, path, operation in operations:
         where = f"{method.upper()} {path}"
         answer = operation["responses"]["200"]["content"]["application/json"]["schema"]

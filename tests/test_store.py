@@ -525,7 +525,7 @@ def test_query_commands(corpus: Path, tmp_path: Path) -> None:
     assert result.returncode == 0 and (tmp_path / "parquet" / "attributions.parquet").exists()
     result = presslens("store", "info", "--store", str(corpus), "--format", "json")
     info = {r["what"]: r["value"] for r in json.loads(result.stdout)}
-    assert info["schema version"] == 4 and info["documents rows"] == 6
+    assert info["schema version"] == 5 and info["documents rows"] == 6
     result = presslens("query", "search", "sanctions", "--store", str(corpus), "--format", "json")
     assert [h["doc_id"] for h in json.loads(result.stdout)] == [DOC2.id]
 

@@ -20,7 +20,7 @@ from presslens import __version__
 from presslens.actors.corpus import Aliases, KeyStats, actor_key, display_name, parse_aliases, resolve
 from presslens.document import Document
 from presslens.errors import PresslensError
-from presslens.store import narratives, schema
+from presslens.store import narratives, outlet_descriptions, schema
 from presslens.store.rows import COLUMNS as ROW_COLUMNS
 from presslens.store.rows import DOCUMENT_TABLES, Rows, document_rows, select_rows
 from presslens.text import is_acronym
@@ -404,6 +404,8 @@ class Store:
         alias file kept in the store (else the kept one applies). Returns their number."""
         if aliases is None:
             aliases = self.aliases()
+        with self._transaction():
+            outlet_descriptions.redirect(self.con)  # "the Resistance" as the outlet's other articles resolve it
         stats: dict[str, KeyStats] = {}
         for key, kind, name, documents in self.query(
             "SELECT key, kind, name, count(DISTINCT doc_id) FROM actors GROUP BY ALL ORDER BY ALL"
