@@ -304,3 +304,19 @@ def test_narratives_pages_and_also_made_by(browser: object, narrative_server: st
     assert page.locator("#article-text .q-content").count() > 0
     watched.clean()
     context.close()
+
+
+def test_a_documents_notebook_view_runs_nothing(browser: object) -> None:
+    """The HTML a notebook shows for a document whose text carries script payloads, in chromium:
+    no script runs, no dialog opens, nothing is fetched."""
+    from tests.test_notebook import hostile_document
+
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    watched = Watched(page, "http://presslens.invalid")
+    page.set_content(f"<!doctype html><html><body>{hostile_document()._repr_html_()}</body></html>")
+    page.wait_for_timeout(300)
+    assert page.locator(".presslens-document mark").count() == 1
+    assert "<script>" in page.locator(".presslens-document").inner_text()
+    watched.clean()
+    context.close()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from presslens.version import __version__
 
-__all__ = ["Document", "Pipeline", "__version__", "analyze_text"]
+__all__ = ["Corpus", "Document", "Pipeline", "__version__", "analyze_text", "display"]
 
 if TYPE_CHECKING:
+    from presslens.corpus.frames import Corpus
     from presslens.document import Document
     from presslens.pipeline import Pipeline
 
@@ -19,11 +20,24 @@ def __getattr__(name: str) -> Any:
         from presslens.document import Document
 
         return Document
+    if name == "Corpus":
+        from presslens.corpus.frames import Corpus
+
+        return Corpus
     if name == "Pipeline":
         from presslens.pipeline import Pipeline
 
         return Pipeline
     raise AttributeError(name)
+
+
+def display(document: Document, layers: Any = None) -> Any:
+    """The document as Jupyter shows it, with the chosen ``layers`` (default all: techniques,
+    attributions, actors, labels); see ``presslens.document_html``."""
+    from presslens.document_html import LAYERS
+    from presslens.document_html import display as view
+
+    return view(document, LAYERS if layers is None else layers)
 
 
 def analyze_text(text: str, source: str | None = None) -> Document:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -185,6 +185,7 @@ class TechniqueExplanation(BaseModel):
     definition: str
     how_to_recognise: str
     example: str
+    colour: str = Field(default="#888888", description="Its highlight colour, as the web view and notebooks show it.")
 
 
 class TechniqueSummary(BaseModel):
@@ -268,6 +269,61 @@ class Document(BaseModel):
 
     def actor(self, actor_id: str) -> Actor | None:
         return next((a for a in self.actors if a.id == actor_id), None)
+
+    def _repr_html_(self) -> str:
+        """The article view in Jupyter (``presslens.document_html``: escaped, no script)."""
+        from presslens.document_html import document_html
+
+        return document_html(self)
+
+    def spans_df(self) -> Any:
+        """Every span of the analysis layers as a pandas DataFrame: layer, start, end, text,
+        label, confidence (None where a layer has none)."""
+        import pandas  # type: ignore[import-untyped]
+
+        rows: list[dict[str, Any]] = []
+        for e in self.entities:
+            rows.append({"layer": "entities", "start": e.start, "end": e.end, "text": e.text, "label": e.label})
+        for t in self.techniques:
+            rows.append(
+                {
+                    "layer": "techniques",
+                    "start": t.start,
+                    "end": t.end,
+                    "text": t.text,
+                    "label": t.technique,
+                    "confidence": t.confidence,
+                }
+            )
+        for a in self.attributions:
+            for part in ("source", "cue", "content"):
+                for s in getattr(a, part):
+                    rows.append(
+                        {
+                            "layer": f"attribution {part}",
+                            "start": s.start,
+                            "end": s.end,
+                            "text": s.text,
+                            "label": a.kind,
+                            "confidence": a.confidence,
+                        }
+                    )
+        for c in self.claims:
+            for s in c.spans:
+                rows.append({"layer": "claims", "start": s.start, "end": s.end, "text": s.text, "label": c.kind})
+        for label in self.labels:
+            rows.append(
+                {
+                    "layer": "labels",
+                    "start": label.start,
+                    "end": label.end,
+                    "text": label.text,
+                    "label": f"{label.kind} {label.polarity}",
+                }
+            )
+        columns = ["layer", "start", "end", "text", "label", "confidence"]
+        frame = pandas.DataFrame(rows, columns=columns)
+        return frame.sort_values(["start", "end", "layer"], kind="stable").reset_index(drop=True)
 
     def to_json(self, indent: int | None = None) -> str:
         return self.model_dump_json(indent=indent)

@@ -9,10 +9,10 @@ import sys
 
 import click
 
-from presslens import __version__
 from presslens.cli import analyze, attribution, claims, ingest, labels, narratives, query, serve, store, techniques
 from presslens.cli.errors import error_line
 from presslens.errors import PresslensError
+from presslens.version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,7 +7,15 @@ from datetime import datetime
 import click
 
 from presslens.cli.options import emit, filter_options, open_reader, output_options, store_option, to_filters
-from presslens.corpus.labels import VOICES, actor_labels, compare_outlets, outlet_actors
+from presslens.corpus.labels import (
+    COMPARISON_COLUMNS,
+    LABEL_COLUMNS,
+    OUTLET_LABEL_COLUMNS,
+    VOICES,
+    actor_labels,
+    compare_outlets,
+    outlet_actors,
+)
 from presslens.errors import PresslensError
 
 
@@ -52,8 +60,7 @@ def labels(
             if not outlet:
                 raise PresslensError("give an ACTOR, or --outlet for the actors an outlet labels most negatively")
             rows = outlet_actors(store, outlet, filters, voice, limit or None)
-            columns = ["actor", "labels", "negative", "neutral", "positive", "negative_share", "top_negative"]
-            emit(rows, fmt, out, columns=columns, wide=["top_negative"])
+            emit(rows, fmt, out, columns=list(OUTLET_LABEL_COLUMNS), wide=["top_negative"])
             return
         if compare:
             found = compare_outlets(store, actor, compare[0], compare[1], filters, voice)
@@ -61,13 +68,12 @@ def labels(
                 found,
                 fmt,
                 out,
-                columns=["term", "polarity", "count_a", "count_b"],
+                columns=list(COMPARISON_COLUMNS),
                 title=f"{compare[0]} | {compare[1]}",
             )
             return
         listed = actor_labels(store, actor, filters, voice, limit or None)
-        columns = ["outlet", "term", "polarity", "count", "documents", "technique", "example"]
-        emit(listed, fmt, out, columns=columns, wide=["example"])
+        emit(listed, fmt, out, columns=list(LABEL_COLUMNS), wide=["example"])
 
 
 COMMANDS = (labels,)

@@ -13,7 +13,7 @@ import click
 from presslens.cli.claims import claims_group
 from presslens.cli.options import emit, filter_options, open_reader, output_options, store_option, to_filters
 from presslens.cli.output import _json_default, write_rows
-from presslens.corpus.narratives import claims_elsewhere, get_narrative, list_narratives
+from presslens.corpus.narratives import NARRATIVE_COLUMNS, claims_elsewhere, get_narrative, list_narratives
 
 
 @click.command("narratives")
@@ -48,16 +48,7 @@ def narratives(
                 rows,
                 fmt,
                 out,
-                columns=[
-                    "id",
-                    "outlets",
-                    "documents",
-                    "claims",
-                    "first_seen",
-                    "first_outlet",
-                    "first_speaker",
-                    "claim",
-                ],
+                columns=list(NARRATIVE_COLUMNS),
                 wide=["claim"],
             )
             return

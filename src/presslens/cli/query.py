@@ -8,6 +8,11 @@ import click
 
 from presslens.cli.options import emit, filter_options, open_reader, output_options, store_option, to_filters
 from presslens.corpus.queries import (
+    ABOUT_COLUMNS,
+    EDGE_COLUMNS,
+    SEARCH_COLUMNS,
+    STATEMENT_COLUMNS,
+    about_rows,
     co_mentions,
     outlets,
     search,
@@ -51,7 +56,7 @@ def statements_by_command(
         rows,
         fmt,
         out,
-        columns=["published", "outlet", "title", "kind", "speaker", "cue", "content", "targets"],
+        columns=list(STATEMENT_COLUMNS),
         wide=["content"],
     )
 
@@ -85,18 +90,7 @@ def statements_about_command(
     if fmt == "json":
         emit(groups, fmt, out)
         return
-    rows = [
-        {
-            "speaker": g.speaker,
-            "speaker_id": g.speaker_id,
-            "statements": g.statements,
-            "documents": g.documents,
-            "outlets": g.outlets,
-            "latest": g.items[-1].content,
-        }
-        for g in groups
-    ]
-    emit(rows, fmt, out, columns=list(rows[0]) if rows else ["speaker"], wide=["latest"])
+    emit(about_rows(groups), fmt, out, columns=list(ABOUT_COLUMNS), wide=["latest"])
 
 
 @query.command("techniques")
@@ -178,7 +172,7 @@ def network_command(
     if graphml:
         write_graphml(network, graphml)
         click.echo(f"presslens: {len(network.nodes)} actors, {len(network.edges)} edges in {graphml}", err=True)
-    emit(network.edges, fmt, out, columns=["source_name", "target_name", "documents", "source", "target"])
+    emit(network.edges, fmt, out, columns=list(EDGE_COLUMNS))
 
 
 @query.command("search")
@@ -204,7 +198,7 @@ def search_command(
     """Articles with every word of TEXT ("quoted phrases" as written), best first."""
     with open_reader(store_path) as store:
         rows = search(store, text, to_filters(outlet, since, until), actor=actor, technique=technique, limit=limit)
-    emit(rows, fmt, out, columns=["published", "outlet", "title", "score", "snippet", "doc_id"], wide=["snippet"])
+    emit(rows, fmt, out, columns=list(SEARCH_COLUMNS), wide=["snippet"])
 
 
 @query.command("outlets")

@@ -18,6 +18,10 @@ from presslens.store.store import Store
 
 VOICES = ("reporter", "source", "all")
 EVERY_DOCUMENT = Filters()
+# The columns of each question's table (the CLI's CSV, the notebook API's DataFrames).
+LABEL_COLUMNS = ("outlet", "term", "polarity", "count", "documents", "technique", "example")
+OUTLET_LABEL_COLUMNS = ("actor", "labels", "negative", "neutral", "positive", "negative_share", "top_negative")
+COMPARISON_COLUMNS = ("term", "polarity", "count_a", "count_b")
 
 
 @dataclass

@@ -16,6 +16,9 @@ from typing import Any
 from presslens.corpus.queries import UNKNOWN_OUTLET, Filters, QueryError, _limit, _where
 from presslens.store.store import Store
 
+# The columns of the narratives table (the CLI's CSV, the notebook API's DataFrames).
+NARRATIVE_COLUMNS = ("id", "outlets", "documents", "claims", "first_seen", "first_outlet", "first_speaker", "claim")
+
 
 @dataclass
 class NarrativeClaim:

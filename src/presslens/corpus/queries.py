@@ -31,6 +31,14 @@ class QueryError(PresslensError):
     """A question the store cannot answer as asked: an unknown actor, outlet or technique."""
 
 
+# The columns of each question's table, as the CLI's CSV and the notebook API's DataFrames
+# give them (one list for both).
+STATEMENT_COLUMNS = ("published", "outlet", "title", "kind", "speaker", "cue", "content", "targets")
+ABOUT_COLUMNS = ("speaker", "speaker_id", "statements", "documents", "outlets", "latest")
+EDGE_COLUMNS = ("source_name", "target_name", "documents", "source", "target")
+SEARCH_COLUMNS = ("published", "outlet", "title", "score", "snippet", "doc_id")
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which documents a question looks at: an outlet, and dates (both ends included)."""
@@ -811,3 +819,18 @@ def get_actor(store: Store, actor_id: int) -> ActorRow | None:
     """One corpus actor by its id, with its counts; None when the store has no such actor."""
     found = list_actors(store, min_documents=0, limit=1, actor_id=actor_id)
     return found[0] if found else None
+
+
+def about_rows(groups: list[SpeakerGroup]) -> list[dict[str, Any]]:
+    """``statements_about`` as a table: one row per speaker, with its latest statement."""
+    return [
+        {
+            "speaker": g.speaker,
+            "speaker_id": g.speaker_id,
+            "statements": g.statements,
+            "documents": g.documents,
+            "outlets": g.outlets,
+            "latest": g.items[-1].content if g.items else "",
+        }
+        for g in groups
+    ]

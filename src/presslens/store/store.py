@@ -16,7 +16,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from presslens import __version__
 from presslens.actors.corpus import Aliases, KeyStats, actor_key, display_name, parse_aliases, resolve
 from presslens.document import Document
 from presslens.errors import PresslensError
@@ -24,6 +23,7 @@ from presslens.store import narratives, outlet_descriptions, schema
 from presslens.store.rows import COLUMNS as ROW_COLUMNS
 from presslens.store.rows import DOCUMENT_TABLES, Rows, document_rows, select_rows
 from presslens.text import is_acronym
+from presslens.version import __version__
 
 if TYPE_CHECKING:
     from presslens.claims.retrieval import SentenceEncoder

@@ -251,7 +251,11 @@ def explanation(name: str) -> TechniqueExplanation:
     (``TechniqueSummary.explanations``); ``KeyError`` for an unknown name, as ``explain``."""
     info = explain(name)
     return TechniqueExplanation(
-        label=info.label, definition=info.definition, how_to_recognise=info.how_to_recognise, example=info.example
+        label=info.label,
+        definition=info.definition,
+        how_to_recognise=info.how_to_recognise,
+        example=info.example,
+        colour=info.colour,
     )
 
 
