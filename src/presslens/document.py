@@ -281,46 +281,15 @@ class Document(BaseModel):
         label, confidence (None where a layer has none)."""
         import pandas  # type: ignore[import-untyped]
 
-        rows: list[dict[str, Any]] = []
-        for e in self.entities:
-            rows.append({"layer": "entities", "start": e.start, "end": e.end, "text": e.text, "label": e.label})
-        for t in self.techniques:
-            rows.append(
-                {
-                    "layer": "techniques",
-                    "start": t.start,
-                    "end": t.end,
-                    "text": t.text,
-                    "label": t.technique,
-                    "confidence": t.confidence,
-                }
-            )
+        found: list[tuple[str, Span, str, float | None]] = []  # (layer, span, label, confidence)
+        found += [("entities", e, e.label, None) for e in self.entities]
+        found += [("techniques", t, t.technique, t.confidence) for t in self.techniques]
         for a in self.attributions:
             for part in ("source", "cue", "content"):
-                for s in getattr(a, part):
-                    rows.append(
-                        {
-                            "layer": f"attribution {part}",
-                            "start": s.start,
-                            "end": s.end,
-                            "text": s.text,
-                            "label": a.kind,
-                            "confidence": a.confidence,
-                        }
-                    )
-        for c in self.claims:
-            for s in c.spans:
-                rows.append({"layer": "claims", "start": s.start, "end": s.end, "text": s.text, "label": c.kind})
-        for label in self.labels:
-            rows.append(
-                {
-                    "layer": "labels",
-                    "start": label.start,
-                    "end": label.end,
-                    "text": label.text,
-                    "label": f"{label.kind} {label.polarity}",
-                }
-            )
+                found += [(f"attribution {part}", s, a.kind, a.confidence) for s in getattr(a, part)]
+        found += [("claims", s, c.kind, None) for c in self.claims for s in c.spans]
+        found += [("labels", label, f"{label.kind} {label.polarity}", None) for label in self.labels]
+        rows = [(layer, s.start, s.end, s.text, label, confidence) for layer, s, label, confidence in found]
         columns = ["layer", "start", "end", "text", "label", "confidence"]
         frame = pandas.DataFrame(rows, columns=columns)
         return frame.sort_values(["start", "end", "layer"], kind="stable").reset_index(drop=True)
