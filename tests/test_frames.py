@@ -56,3 +56,19 @@ def test_a_corpus_answers_in_python(corpus_path: Path) -> None:
         assert set(labels["term"]) == {"president", "weak and dangerous"}
         assert "<table" in corpus.outlets()._repr_html_()
         assert DOC3.id in set(corpus.search("IRGC").df()["doc_id"])
+
+
+def test_claims_questions_have_the_cli_columns_and_rows(tmp_path: Path) -> None:
+    from tests.narrative_corpus import build_narrative_store, ids
+
+    path = build_narrative_store(tmp_path / "n.duckdb")
+    for arguments, ask in (
+        (["narratives"], lambda c: c.narratives()),
+        (["claims", "elsewhere", ids(0)], lambda c: c.claims_elsewhere(ids(0))),
+    ):
+        result = run(*arguments, "--store", str(path), "--format", "csv")
+        assert result.returncode == 0, result.stderr
+        table = list(csv.reader(io.StringIO(result.stdout)))
+        with presslens.Corpus(path) as corpus:
+            frame = ask(corpus).df()
+        assert list(frame.columns) == table[0] and len(frame) == len(table) - 1 > 0, arguments

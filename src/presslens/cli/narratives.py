@@ -13,7 +13,14 @@ import click
 from presslens.cli.claims import claims_group
 from presslens.cli.options import emit, filter_options, open_reader, output_options, store_option, to_filters
 from presslens.cli.output import _json_default, write_rows
-from presslens.corpus.narratives import NARRATIVE_COLUMNS, claims_elsewhere, get_narrative, list_narratives
+from presslens.corpus.narratives import (
+    ELSEWHERE_COLUMNS,
+    NARRATIVE_COLUMNS,
+    claims_elsewhere,
+    elsewhere_rows,
+    get_narrative,
+    list_narratives,
+)
 
 
 @click.command("narratives")
@@ -87,12 +94,7 @@ def elsewhere_command(doc_id: str, claim_id: str | None, store_path: str, fmt: s
     if fmt == "json":
         emit(found, fmt, out)
         return
-    rows = [
-        {"claim": c.claim_id, "narrative": c.narrative, **dataclasses.asdict(other)}
-        for c in found
-        for other in c.elsewhere
-    ]
-    emit(rows, fmt, out, columns=["claim", "published", "outlet", "speaker", "title", "text"], wide=["text"])
+    emit(elsewhere_rows(found), fmt, out, columns=list(ELSEWHERE_COLUMNS), wide=["text"])
 
 
 COMMANDS = (narratives,)

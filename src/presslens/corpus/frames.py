@@ -209,6 +209,11 @@ class Corpus:
         )
         return Result(rows, narrative_questions.NARRATIVE_COLUMNS)
 
+    def claims_elsewhere(self, doc_id: str, claim_id: str | None = None) -> Result:
+        """Where else a stored document's claims are made (``presslens claims elsewhere DOC``)."""
+        found = narrative_questions.claims_elsewhere(self.store, doc_id, claim_id)
+        return Result(narrative_questions.elsewhere_rows(found), narrative_questions.ELSEWHERE_COLUMNS)
+
     def labels(
         self,
         actor: str,

@@ -8,6 +8,7 @@ one), and that claim's words are the narrative's label.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +18,7 @@ from presslens.corpus.queries import UNKNOWN_OUTLET, Filters, QueryError, _limit
 from presslens.store.store import Store
 
 # The columns of the narratives table (the CLI's CSV, the notebook API's DataFrames).
+ELSEWHERE_COLUMNS = ("claim", "published", "outlet", "speaker", "title", "text")
 NARRATIVE_COLUMNS = ("id", "outlets", "documents", "claims", "first_seen", "first_outlet", "first_speaker", "claim")
 
 
@@ -215,3 +217,12 @@ def claims_elsewhere(store: Store, doc_id: str, claim_id: str | None = None) -> 
         if member.doc_id != doc_id:
             by_narrative[member.narrative].append(member)
     return [ClaimElsewhere(claim, narrative, by_narrative[narrative]) for claim, narrative in own]
+
+
+def elsewhere_rows(found: list[ClaimElsewhere]) -> list[dict[str, Any]]:
+    """``claims_elsewhere`` as a table: one row per claim made elsewhere."""
+    return [
+        {"claim": c.claim_id, "narrative": c.narrative, **dataclasses.asdict(other)}
+        for c in found
+        for other in c.elsewhere
+    ]
