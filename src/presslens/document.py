@@ -20,7 +20,7 @@ MentionOrigin = Literal["ner", "rule"]  # the statistical model or presslens' ru
 TechniqueOrigin = Literal["model", "rule"]  # the technique model or presslens' rules
 MentionKind = Literal["name", "description"]
 # How a description was tied to its actor (presslens.actors.descriptions).
-ResolvedBy = Literal["apposition", "copula", "country", "article", "paragraph", "role", "own", "ambiguous", "outlet"]
+ResolvedBy = Literal["apposition", "copula", "country", "article", "paragraph", "role", "own", "ambiguous"]
 LabelKind = Literal["description", "modifier", "apposition", "predicate", "technique"]
 Polarity = Literal["negative", "neutral", "positive"]
 Voice = Literal["reporter", "source"]
@@ -69,8 +69,7 @@ class EntityMention(Span):
         default=None,
         description="For a description, what tied it to its actor: an apposition or copula with a name, its "
         "country, the article's one country, the one organisation named in its paragraph, a role; 'own' when "
-        "the article never names the actor; 'ambiguous' when two actors fit (actor is then None); 'outlet' in the "
-        "store, when the outlet's other articles tie the description to one named actor.",
+        "the article never names the actor; 'ambiguous' when two actors fit (actor is then None).",
     )
 
 

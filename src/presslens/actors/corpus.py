@@ -85,6 +85,16 @@ def display_name(kind: str, name: str) -> str:
     return " ".join(person_tokens(name)) if kind == "person" else name.strip()
 
 
+DESCRIBED = "@"  # joins a described actor's key to its outlet
+
+
+def described_key(kind: str, name: str, outlet: str | None) -> str:
+    """The key of an actor an article only describes ("the cult"), within its outlet: one
+    outlet's "the regime" is not another's. ``resolve`` joins it to the named actor the same
+    outlet's other articles tie that description to (``links``)."""
+    return f"{actor_key(kind, name)}{DESCRIBED}{(outlet or '').strip().lower()}"
+
+
 def actor_key(kind: str, name: str) -> str:
     """The normalised name that joins one article's actor to a corpus actor."""
     cls = key_class(kind)
@@ -279,11 +289,18 @@ def _dominant(counts: Counter[str]) -> str | None:
 
 
 def resolve(
-    stats: dict[str, KeyStats], acronym_evidence: Iterable[tuple[str, str]], aliases: Aliases | None = None
+    stats: dict[str, KeyStats],
+    acronym_evidence: Iterable[tuple[str, str]],
+    aliases: Aliases | None = None,
+    links: Iterable[tuple[str, str]] = (),
 ) -> list[CorpusActor]:
     """Join keys into corpus actors (see the module docstring). ``acronym_evidence`` holds
-    (expansion key, acronym key) pairs, one per article actor that has both."""
+    (expansion key, acronym key) pairs, one per article actor that has both; ``links``
+    (described key, named key) pairs: a described actor that its outlet resolves."""
     groups = _Groups(stats)
+    for described, named in links:
+        if described in stats and named in stats:
+            groups.union(named, described)
     by_name: dict[str, set[str]] = defaultdict(set)
     for key, stat in stats.items():
         for name in stat.names:
@@ -409,7 +426,9 @@ def _clusters(groups: _Groups, stats: dict[str, KeyStats], manual: dict[str, Ali
             kinds.update(stats[key].kinds)
         entry = entries.get(root)
         kind = entry.kind if entry and entry.kind else max(kinds.items(), key=lambda item: (item[1], item[0]))[0]
-        name = entry.name if entry else _best_name(kind, [stats[k] for k in keys])
+        # A name over a description ("Freedom Front" over "the cult" it is also called).
+        named = [stats[k] for k in keys if DESCRIBED not in k] or [stats[k] for k in keys]
+        name = entry.name if entry else _best_name(kind, named)
         documents = sum(stats[k].documents for k in keys)
         found.append((documents, name, kind, entry is not None, sorted(keys)))
     found.sort(key=lambda f: (-f[0], f[1], f[4][0]))

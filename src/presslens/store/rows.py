@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from presslens.actors.corpus import actor_key
+from presslens.actors.corpus import actor_key, described_key
 from presslens.document import Attribution, Document, Span
 from presslens.stages import infer_stages
 from presslens.store.columns import count_words, index_terms, parse_date
@@ -204,7 +204,10 @@ def document_rows(
     doc = document.id
     text = document.text
     rows: Rows = {}
-    keys = [actor_key(a.kind, a.name) for a in document.actors]
+    keys = [
+        described_key(a.kind, a.name, document.outlet) if a.described else actor_key(a.kind, a.name)
+        for a in document.actors
+    ]
     actors = document.actors
     rows["actors"] = {
         "doc_id": [doc] * len(actors),

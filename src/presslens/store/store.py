@@ -404,8 +404,6 @@ class Store:
         alias file kept in the store (else the kept one applies). Returns their number."""
         if aliases is None:
             aliases = self.aliases()
-        with self._transaction():
-            outlet_descriptions.redirect(self.con)  # "the Resistance" as the outlet's other articles resolve it
         stats: dict[str, KeyStats] = {}
         for key, kind, name, documents in self.query(
             "SELECT key, kind, name, count(DISTINCT doc_id) FROM actors GROUP BY ALL ORDER BY ALL"
@@ -423,7 +421,8 @@ class Store:
             )
             if is_acronym(alias)
         ]
-        clusters = resolve(stats, evidence, aliases)
+        # "the cult" of an article, as the outlet's other articles resolve it.
+        clusters = resolve(stats, evidence, aliases, outlet_descriptions.links(self.con))
         self.con.begin()
         try:
             self.con.execute("DELETE FROM actor_keys")
