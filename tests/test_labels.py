@@ -232,6 +232,9 @@ def test_two_outlets_label_one_actor_differently(labelled_store: Path) -> None:
         assert by_outlet[("Tribune", "government")].polarity == "neutral"
         assert by_outlet[("Tribune", "popular")].polarity == "positive"
         assert {r.term for r in rows if r.outlet == "Herald"} >= {"brutal", "corrupt"}
+        # The limit is per outlet: the most used label of each.
+        top = [(r.outlet, r.term) for r in actor_labels(store, "government of Venezuela", limit=1)]
+        assert top == [("Herald", "regime"), ("Tribune", "government")]
         example = by_outlet[("Herald", "regime")].example
         assert "regime" in example
         side = {

@@ -42,8 +42,20 @@ _NOUNS = frozenset(["NOUN", "PROPN"])
 # "resistance units", "labour minister".
 _PART_DEPS = frozenset(["compound", "amod", "nmod"])
 _COUNTRIES = frozenset(EN.DEMONYMS.values()) | frozenset(EN.PLACE_ALIASES.values())
-_COUNTRY_NAMES = {c.lower(): c for c in _COUNTRIES} | {k: v for k, v in EN.PLACE_ALIASES.items()}
+_COUNTRY_NAMES = {c.lower(): c for c in _COUNTRIES} | dict(EN.PLACE_ALIASES)
 ROLE = "role"
+
+
+@dataclass(frozen=True)
+class NewActor:
+    """An actor resolution creates: a government ("government of Iran") or one the article
+    only describes ("the regime"). One per ``key`` in an article: every use of "the regime"
+    that no named actor fits is the same actor, named as its first use is written."""
+
+    key: str
+    kind: ActorKind
+    described: bool
+    name: str = field(compare=False)
 
 
 @dataclass
@@ -57,7 +69,7 @@ class Description:
     country: str | None
     key: str  # what makes two uses one description in an article: lower case, no determiner
     modifiers: set[str] = field(default_factory=set)  # lemmas of the words before the head
-    actor: str | None = None
+    actor: str | NewActor | None = None  # an actor id of the article, or one to create
     resolved_by: ResolvedBy | None = None
 
 
@@ -143,7 +155,7 @@ def find_descriptions(parsed: Doc, named: list[tuple[int, int]]) -> list[Descrip
         if not _is_referring(head, country):
             continue
         start, end = parts[0].idx, head.idx + len(head.text)
-        if _covered(start, end, starts, named):
+        if _covered(start, end, starts):
             continue
         key = " ".join(t.lower_ for t in parts)
         modifiers = {t.lemma_.lower() for t in parts if t is not head}
@@ -165,7 +177,7 @@ def _is_role_reference(head: Token) -> bool:
     return not (head.dep_ == "appos" and head.head.pos_ == "PROPN")
 
 
-def _covered(start: int, end: int, starts: list[tuple[int, int]], named: list[tuple[int, int]]) -> bool:
+def _covered(start: int, end: int, starts: list[tuple[int, int]]) -> bool:
     """Whether a name's mention overlaps ``[start, end)`` and reaches beyond it (a name that
     holds the description: "Guardian Council" for "council")."""
     index = bisect.bisect_left(starts, (start, -1))
@@ -247,7 +259,7 @@ def _linked_by_syntax(description: Description, article: _Article) -> tuple[str,
 
 
 def resolve(descriptions: list[Description], article: _Article) -> None:
-    """Set each description's actor (an actor id of the article, or a new one's name for
+    """Set each description's actor (an actor id of the article, or a ``NewActor`` for
     ``add_descriptions`` to create) and how it was found."""
     # 1. The article's own links, which also settle every other use of the description.
     linked: dict[str, tuple[str, ResolvedBy]] = {}
@@ -279,7 +291,7 @@ def resolve(descriptions: list[Description], article: _Article) -> None:
         lines = {article.line_of(u.start) for u in uses}
         candidates = set().union(*(article.organisations_by_line.get(line, set()) for line in lines))
         if len(candidates) == 1:
-            chosen: str | None = next(iter(candidates))
+            chosen: str | NewActor | None = next(iter(candidates))
             how: ResolvedBy = "paragraph"
         elif candidates:
             chosen, how = None, "ambiguous"
@@ -341,23 +353,17 @@ def _resolve_role(use: Description, article: _Article) -> None:
         use.actor, use.resolved_by = None, "ambiguous"
 
 
-# New actors are named in the description's ``actor`` with these prefixes until created.
-_NEW_GOVERNMENT = "government of "
-_NEW_OWN = "\0own:"
+def _government_of(country: str) -> NewActor:
+    return NewActor(f"government of {country}", "organisation", False, f"government of {country}")
 
 
-def _government_of(country: str) -> str:
-    return f"\0{_NEW_GOVERNMENT}{country}"
-
-
-def _own(use: Description) -> str:
-    return f"{_NEW_OWN}{use.key}"
-
-
-def _own_kind(use: Description) -> ActorKind:
-    if use.kind == ROLE:
-        return "person"
-    return "group" if use.head.tag_ in ("NNS", "NNPS") and use.kind == "opposition" else "organisation"
+def _own(use: Description) -> NewActor:
+    """The actor of a description that no named actor fits: named as the text writes it ("the
+    regime", "the Resistance")."""
+    kind: ActorKind = "person" if use.kind == ROLE else "organisation"
+    if use.kind == "opposition" and use.head.tag_ in ("NNS", "NNPS"):
+        kind = "group"
+    return NewActor(use.key, kind, True, f"the {use.head.doc.text[use.start : use.end]}")
 
 
 def add_descriptions(document: Document, parsed: Doc, descriptions: list[Description]) -> None:
@@ -369,21 +375,15 @@ def add_descriptions(document: Document, parsed: Doc, descriptions: list[Descrip
     article = _Article(document, parsed)
     resolve(descriptions, article)
     actors = list(document.actors)
-    created: dict[str, Actor] = {}
+    created: dict[NewActor, Actor] = {}
     for description in descriptions:
-        placeholder = description.actor
-        if placeholder is None or not placeholder.startswith("\0"):
+        new = description.actor
+        if not isinstance(new, NewActor):
             continue
-        if placeholder not in created:
-            if placeholder.startswith(_NEW_OWN):
-                # "the regime", "the Resistance": the description as the text writes it.
-                name = f"the {document.text[description.start : description.end]}"
-                actor = Actor(id=f"D{len(created) + 1}", kind=_own_kind(description), name=name, described=True)
-            else:
-                actor = Actor(id=f"D{len(created) + 1}", kind="organisation", name=placeholder[1:])
-            created[placeholder] = actor
-            actors.append(actor)
-        description.actor = created[placeholder].id
+        if new not in created:
+            created[new] = Actor(id=f"D{len(created) + 1}", kind=new.kind, name=new.name, described=new.described)
+            actors.append(created[new])
+        description.actor = created[new].id
     entities = list(document.entities)
     for description in descriptions:
         label = "PERSON" if description.kind == ROLE else "ORG"
@@ -392,7 +392,7 @@ def add_descriptions(document: Document, parsed: Doc, descriptions: list[Descrip
                 **document.span(description.start, description.end),
                 label=label,
                 origin="rule",
-                actor=description.actor,
+                actor=description.actor if isinstance(description.actor, str) else None,
                 kind="description",
                 resolved_by=description.resolved_by,
             )

@@ -148,7 +148,6 @@ class _Context:
         return actor.kind if actor else None
 
 
-# The word right before a name, on the same line: "Sen. Berg", "President Brandt".
 def _within(inner: Interval, fragments: Iterable[Interval]) -> bool:
     return any(f_start <= inner[0] and inner[1] <= f_end for f_start, f_end in fragments)
 

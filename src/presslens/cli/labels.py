@@ -36,7 +36,9 @@ from presslens.errors import PresslensError
     show_default=True,
     help="Whose words: the articles' own (reporter), the sources they quote, or all.",
 )
-@click.option("--limit", type=int, default=50, show_default=True, help="0 for all.")
+@click.option(
+    "--limit", type=int, default=50, show_default=True, help="Labels per outlet (actors with --outlet); 0: all."
+)
 @output_options
 def labels(
     actor: str | None,

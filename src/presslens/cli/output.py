@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import IO, Any
 
+from presslens.corpus.frames import as_dict  # one definition, shared with the notebook API
+
 OUTPUT_FORMATS = ("table", "json", "csv")
-
-
-def as_dict(row: Any) -> dict[str, Any]:
-    # A dataclass instance (not a dataclass itself) or a mapping.
-    return dataclasses.asdict(row) if dataclasses.is_dataclass(row) and not isinstance(row, type) else dict(row)
 
 
 def _json_default(value: Any) -> Any:

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     import pyarrow
 
 
-def _as_dict(row: Any) -> dict[str, Any]:
+def as_dict(row: Any) -> dict[str, Any]:
+    """A question's row (a dataclass instance or a mapping) as a dictionary."""
     return dataclasses.asdict(row) if dataclasses.is_dataclass(row) and not isinstance(row, type) else dict(row)
 
 
@@ -50,7 +51,7 @@ class Result:
 
     def records(self) -> list[dict[str, Any]]:
         """The rows as dictionaries of ``columns``."""
-        return [{column: _as_dict(row).get(column) for column in self.columns} for row in self.rows]
+        return [{column: as_dict(row).get(column) for column in self.columns} for row in self.rows]
 
     def df(self) -> pandas.DataFrame:
         import pandas

@@ -66,21 +66,29 @@ def _voice_condition(voice: str) -> str:
 def actor_labels(
     store: Store, actor: str, filters: Filters = EVERY_DOCUMENT, voice: str = "reporter", limit: int | None = 50
 ) -> list[LabelRow]:
-    """The labels of ``actor`` per outlet: most used first within each outlet."""
+    """The labels of ``actor`` per outlet: the ``limit`` most used of each outlet, with the
+    first use of each as its example."""
     keys = _keys_of(store, find_actor(store, actor).id)
     where, parameters = _where(store, filters)
+    per_outlet = "QUALIFY row_number() OVER (PARTITION BY outlet ORDER BY n DESC, term) <= ?" if limit else ""
+    # The example's text is read for the rows answered only, not for every use counted.
     rows = store.query(
         f"""
-        SELECT coalesce(o.name, '{UNKNOWN_OUTLET}') AS outlet, l.term, mode(l.polarity),
-               list(DISTINCT l.kind ORDER BY l.kind), count(*) AS n, count(DISTINCT l.doc_id),
-               mode(l.technique), arg_min(l.doc_id, l.doc_id || lpad(CAST(l.start_char AS VARCHAR), 9, '0')),
-               arg_min(substr(d.text, greatest(1, l.start_char - 60), l.end_char - l.start_char + 120),
-                       l.doc_id || lpad(CAST(l.start_char AS VARCHAR), 9, '0'))
-        FROM labels l JOIN documents d ON d.id = l.doc_id LEFT JOIN outlets o ON o.id = d.outlet_id
-        WHERE l.actor_key IN (SELECT unnest(?::VARCHAR[])) AND {_voice_condition(voice)} AND {where}
-        GROUP BY ALL ORDER BY outlet, n DESC, l.term {_limit(limit)}
+        WITH grouped AS (
+            SELECT coalesce(o.name, '{UNKNOWN_OUTLET}') AS outlet, l.term AS term, mode(l.polarity) AS polarity,
+                   list(DISTINCT l.kind ORDER BY l.kind) AS kinds, count(*) AS n,
+                   count(DISTINCT l.doc_id) AS documents, mode(l.technique) AS technique,
+                   min({{'doc': l.doc_id, 'start': l.start_char, 'end': l.end_char}}) AS first
+            FROM labels l JOIN documents d ON d.id = l.doc_id LEFT JOIN outlets o ON o.id = d.outlet_id
+            WHERE l.actor_key IN (SELECT unnest(?::VARCHAR[])) AND {_voice_condition(voice)} AND {where}
+            GROUP BY 1, 2 {per_outlet}
+        )
+        SELECT g.outlet, g.term, g.polarity, g.kinds, g.n, g.documents, g.technique, g.first.doc,
+               substr(d.text, greatest(1, g.first.start - 60), g.first."end" - g.first.start + 120)
+        FROM grouped g JOIN documents d ON d.id = g.first.doc
+        ORDER BY g.outlet, g.n DESC, g.term
         """,
-        [keys, *parameters],
+        [keys, *parameters, *([limit] if limit else [])],
     )
     return [
         LabelRow(r[0], r[1], r[2], list(r[3]), int(r[4]), int(r[5]), r[6], r[7], " ".join(str(r[8]).split()))

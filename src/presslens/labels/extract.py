@@ -20,6 +20,7 @@ import bisect
 import re
 from typing import TYPE_CHECKING
 
+from presslens.actors.roles import heads as phrase_heads
 from presslens.document import Document, EntityMention, Label, LabelKind, Polarity, TechniqueFinding
 from presslens.labels.polarity import polarity
 from presslens.lexicon import get as get_lexicon
@@ -41,12 +42,6 @@ _PRIORITY: dict[LabelKind, int] = {"description": 0, "modifier": 1, "apposition"
 MAX_LABEL_TOKENS = 8
 
 
-def _head(tokens: list[Token]) -> Token | None:
-    inside = {t.i for t in tokens}
-    heads = [t for t in tokens if t.head.i not in inside or t.head.i == t.i]
-    return heads[-1] if heads else None
-
-
 def _is_country(token: Token) -> bool:
     return token.lower_ in EN.DEMONYMS or token.ent_type_ in ("GPE", "NORP")
 
@@ -56,9 +51,7 @@ def _noun_phrase(head: Token) -> list[Token]:
     without its determiner."""
     phrase = [head]
     for child in reversed([c for c in head.children if c.i < head.i]):
-        if child.dep_ in ("det", "poss", "predet", "punct", "case") or child.i != phrase[0].i - 1:
-            if child.dep_ in ("punct",) and child.i == phrase[0].i - 1:
-                continue
+        if child.i != phrase[0].i - 1 or child.dep_ in ("det", "poss", "predet", "punct", "case"):
             break
         phrase.insert(0, child)
     return phrase
@@ -86,15 +79,17 @@ def extract_labels(document: Document, parsed: Doc) -> list[Label]:
     voices = _Voices(document)
     techniques = sorted((t for t in document.techniques if t.technique in LABELLING_TECHNIQUES), key=lambda t: t.start)
     technique_starts = [t.start for t in techniques]
+    longest = max((t.end - t.start for t in techniques), default=0)
     labels: list[Label] = []
     for index, mention in enumerate(document.entities):
         if mention.actor is None and mention.kind != "description":
             continue  # dates, events, money: no actor to characterise
         span = parsed.char_span(mention.start, mention.end, alignment_mode="expand")
         tokens = list(span) if span is not None else []
-        head = _head(tokens)
-        if head is None:
+        heads = phrase_heads(tokens)
+        if not heads:
             continue
+        head = heads[-1]
         found: list[tuple[LabelKind, list[Token], bool]] = []
         if mention.kind == "description":
             named = [t for t in tokens if not _is_country(t) and not t.is_punct]
@@ -112,7 +107,7 @@ def extract_labels(document: Document, parsed: Doc) -> list[Label]:
             start, end = offset + distancing.start(1), offset + distancing.end(1)
             value = polarity([(distancing.group(1), None)])
             mention_labels.append(_label(document, voices, index, mention.actor, "modifier", start, end, value))
-        _add_techniques(document, voices, index, mention, mention_labels, techniques, technique_starts)
+        _add_techniques(document, voices, index, mention, mention_labels, techniques, technique_starts, longest)
         labels.extend(_deduplicated(mention_labels))
     labels.sort(key=lambda label: (label.start, label.end, label.mention))
     return labels
@@ -190,12 +185,14 @@ def _add_techniques(
     labels: list[Label],
     techniques: list[TechniqueFinding],
     starts: list[int],
+    longest: int,
 ) -> None:
     """A labelling technique over the mention or one of its labels: the label that it covers
     gets its name; one that covers no label is a label of its own."""
     extent_start = min([mention.start, *(label.start for label in labels)])
     extent_end = max([mention.end, *(label.end for label in labels)])
-    first = bisect.bisect_left(starts, extent_start - 200)
+    # Techniques are sorted by start: one over the extent starts at most ``longest`` before it.
+    first = bisect.bisect_left(starts, extent_start - longest)
     for technique in techniques[first:]:
         if technique.start >= extent_end:
             break
