@@ -13,6 +13,9 @@ from presslens.pipeline import Pipeline
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 SEED = DATA / "seed" / "mek-influence-article.txt"
+# The base URL of the API tests' client: a loopback name, which the service answers by default
+# (the TestClient's own "testserver" is a host it refuses, as it would any other).
+LOCAL = "http://localhost"
 EXAMPLES = REPO / "examples"
 
 

@@ -32,6 +32,7 @@ from presslens.service.settings import ServiceSettings
 from presslens.store import Store, StoreDamagedError
 from presslens.store.schema import TABLES
 
+from .conftest import LOCAL
 from .store_corpus import DOCUMENTS, build_store
 from .test_cli import presslens
 
@@ -137,7 +138,7 @@ def test_a_damaged_store_is_one_line_in_the_cli(tmp_path: Path) -> None:
 def test_a_damaged_store_is_a_503_and_one_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     _, truncated, corrupted = damaged_copies(tmp_path)
     for path in (truncated, corrupted):
-        client = TestClient(create_app(path, None, 20_000))
+        client = TestClient(create_app(path, None, 20_000), base_url=LOCAL)
         caplog.clear()
         with caplog.at_level(logging.ERROR, logger="presslens.service"):
             for url in ("/api/outlets", "/api/documents", "/api/actors", "/api/search?q=minister"):
@@ -181,7 +182,7 @@ def test_damage_found_by_a_query_is_a_503(tmp_path: Path) -> None:
             store.add(document)
         ids = [row[0] for row in store.query("SELECT id FROM documents")]
     late = corrupted_past_the_catalogue(good, tmp_path)
-    client = TestClient(create_app(late, None, 20_000))
+    client = TestClient(create_app(late, None, 20_000), base_url=LOCAL)
     assert client.get("/api/outlets").status_code in (200, 503)
     answers = [client.get(f"/api/documents/{doc_id}") for doc_id in ids]
     assert {a.status_code for a in answers} <= {200, 503}
@@ -265,7 +266,7 @@ def test_the_api_answers_busy_with_retry_after(tmp_path: Path) -> None:
     app = create_app(None, None, 20_000, pipeline_factory=lambda: lambda d: d, max_queue=0)
     analyzer = app.state.analyzer
     analyzer.admitted = analyzer.workers  # as if one analysis were running
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL)
     response = client.post("/api/analyze", json={"text": "The minister said the port would reopen."})
     assert response.status_code == 503
     assert response.json()["error"].startswith("busy: 1 analyses running or queued; retry after ")

@@ -30,6 +30,7 @@ from presslens.ingest.records import MAX_JSON_DEPTH, load_json
 from presslens.service.app import create_app
 from presslens.store import Store
 
+from .conftest import LOCAL
 from .store_corpus import build_store
 
 BOUNDED = settings(
@@ -254,7 +255,9 @@ def test_ingest_records_each_bad_record_once_and_stores_the_rest(
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     store = build_store(tmp_path_factory.mktemp("hostile") / "corpus.duckdb")
-    return TestClient(create_app(store, None, 50_000, pipeline_factory=lambda: lambda document: document))
+    return TestClient(
+        create_app(store, None, 50_000, pipeline_factory=lambda: lambda document: document), base_url=LOCAL
+    )
 
 
 def answer_is_documented(response: Any, statuses: set[int]) -> None:

@@ -16,7 +16,7 @@ from presslens.pipeline import Pipeline
 from presslens.service.stored import load_document
 from presslens.stages import build_stages
 from presslens.store.store import Store
-from tests.conftest import assert_offsets
+from tests.conftest import LOCAL, assert_offsets
 
 
 @pytest.fixture(scope="module")
@@ -276,7 +276,7 @@ def test_labels_command_and_api(labelled_store: Path) -> None:
     )
     assert {r["term"]: r["count_a"] for r in json.loads(result.stdout)}["regime"] == 3
 
-    client = TestClient(create_app(labelled_store))
+    client = TestClient(create_app(labelled_store), base_url=LOCAL)
     with Store(labelled_store, read_only=True) as store:
         actor_id = find_actor(store, "government of Venezuela").id
     answer = client.get(f"/api/actors/{actor_id}/labels")

@@ -17,6 +17,7 @@ from presslens.document import Document
 from presslens.service.app import CSP, create_app
 from presslens.store import Store
 
+from .conftest import LOCAL
 from .narrative_corpus import build_narrative_store, ids
 from .store_corpus import DOC1, DOC3, DOCUMENTS, A, Q, make_document
 
@@ -66,7 +67,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(corpus: Path) -> TestClient:
-    return TestClient(create_app(corpus, None, 20_000, pipeline_factory=echo_pipeline))
+    return TestClient(create_app(corpus, None, 20_000, pipeline_factory=echo_pipeline), base_url=LOCAL)
 
 
 def error_of(response: object, status: int) -> str:
@@ -193,12 +194,12 @@ def test_a_failing_pipeline_is_reported_not_raised(corpus: Path) -> None:
 
         return run
 
-    client = TestClient(create_app(corpus, None, 20_000, pipeline_factory=broken))
+    client = TestClient(create_app(corpus, None, 20_000, pipeline_factory=broken), base_url=LOCAL)
     assert "the parser choked" in error_of(client.post("/api/analyze", json={"text": ARTICLE}), 422)
 
 
 def test_token_guards_posts_only(corpus: Path) -> None:
-    guarded = TestClient(create_app(corpus, "s3cret", 20_000, pipeline_factory=echo_pipeline))
+    guarded = TestClient(create_app(corpus, "s3cret", 20_000, pipeline_factory=echo_pipeline), base_url=LOCAL)
     assert "Bearer" in error_of(guarded.post("/api/analyze", json={"text": ARTICLE}), 401)
     wrong = guarded.post("/api/analyze", json={"text": ARTICLE}, headers={"authorization": "Bearer nope"})
     error_of(wrong, 401)
@@ -206,6 +207,44 @@ def test_token_guards_posts_only(corpus: Path) -> None:
     good = guarded.post("/api/analyze", json={"text": ARTICLE}, headers={"authorization": "Bearer s3cret"})
     assert good.status_code == 200
     assert guarded.get("/api/outlets").status_code == 200
+
+
+def test_only_allowed_hosts_are_answered(corpus: Path) -> None:
+    """DNS rebinding: a page on attacker.example points its name at 127.0.0.1 and reads the
+    corpus; the request then names attacker.example as its Host."""
+    client = TestClient(create_app(corpus, None, 20_000, pipeline_factory=echo_pipeline), base_url=LOCAL)
+    refused = client.get("/api/documents", headers={"host": "attacker.example"})
+    assert "'attacker.example' is not served here" in error_of(refused, 400)
+    assert client.get("/", headers={"host": "attacker.example:8000"}).status_code == 400
+    assert client.post("/api/analyze", json={"text": ARTICLE}, headers={"host": "attacker.example"}).status_code == 400
+    for host in ("localhost", "LocalHost:8000", "127.0.0.1:8000", "127.0.0.2", "[::1]:8000"):
+        assert client.get("/api/documents", headers={"host": host}).status_code == 200, host
+    named = TestClient(
+        create_app(corpus, None, 20_000, pipeline_factory=echo_pipeline, allowed_hosts=("news.lan",)),
+        base_url="http://news.lan:8000",
+    )
+    assert named.get("/api/documents").status_code == 200
+    assert named.get("/api/documents", headers={"host": "localhost"}).status_code == 400
+    anyone = TestClient(create_app(corpus, None, 20_000, pipeline_factory=echo_pipeline, allowed_hosts=("*",)))
+    assert anyone.get("/api/documents", headers={"host": "whatever.example"}).status_code == 200
+
+
+def test_posts_from_other_sites_are_refused(client: TestClient) -> None:
+    """A "simple" cross-site POST (text/plain, no preflight) from a page on another site."""
+    plain = {"content-type": "text/plain"}
+    for origin in ("http://attacker.example", "null", "http://localhost:9999", "https://localhost.attacker.example"):
+        answer = client.post("/api/analyze", content=ARTICLE, headers={**plain, "origin": origin})
+        assert "cross-site request refused" in error_of(answer, 403), origin
+    batch = client.post("/api/analyze/batch", content=b"{}", headers={**plain, "origin": "http://attacker.example"})
+    error_of(batch, 403)
+    fetched = client.post("/api/analyze", content=ARTICLE, headers={**plain, "sec-fetch-site": "cross-site"})
+    error_of(fetched, 403)
+    # The web interface's own page (same origin), and clients that are not browsers.
+    same = client.post("/api/analyze", content=ARTICLE, headers={**plain, "origin": "http://localhost"})
+    assert same.status_code == 200
+    assert client.post("/api/analyze", content=ARTICLE, headers=plain).status_code == 200
+    # Reading is not held to it (a GET cannot change anything, and the Host check guards it).
+    assert client.get("/api/outlets", headers={"origin": "http://attacker.example"}).status_code == 200
 
 
 def test_batch_returns_documents_and_per_line_errors(client: TestClient) -> None:
@@ -346,14 +385,16 @@ def test_search(client: TestClient) -> None:
 
 
 def test_no_store_or_broken_store_is_503(tmp_path: Path) -> None:
-    bare = TestClient(create_app(None, None, 20_000, pipeline_factory=echo_pipeline))
+    bare = TestClient(create_app(None, None, 20_000, pipeline_factory=echo_pipeline), base_url=LOCAL)
     assert "no corpus store" in error_of(bare.get("/api/documents"), 503)
     assert bare.post("/api/analyze", json={"text": ARTICLE}).status_code == 200
-    missing = TestClient(create_app(tmp_path / "gone.duckdb", None, 20_000, pipeline_factory=echo_pipeline))
+    missing = TestClient(
+        create_app(tmp_path / "gone.duckdb", None, 20_000, pipeline_factory=echo_pipeline), base_url=LOCAL
+    )
     assert "no store" in error_of(missing.get("/api/outlets"), 503)
     junk = tmp_path / "junk.duckdb"
     junk.write_bytes(b"not a database at all" * 100)
-    broken = TestClient(create_app(junk, None, 20_000, pipeline_factory=echo_pipeline))
+    broken = TestClient(create_app(junk, None, 20_000, pipeline_factory=echo_pipeline), base_url=LOCAL)
     error_of(broken.get("/api/actors"), 503)
 
 
@@ -363,7 +404,7 @@ def test_no_store_or_broken_store_is_503(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def narrative_client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     store = build_narrative_store(tmp_path_factory.mktemp("narratives") / "n.duckdb")
-    return TestClient(create_app(store, None, 20_000, pipeline_factory=echo_pipeline))
+    return TestClient(create_app(store, None, 20_000, pipeline_factory=echo_pipeline), base_url=LOCAL)
 
 
 def test_narratives_pages_and_filters(narrative_client: TestClient) -> None:

@@ -18,12 +18,21 @@ httpx = pytest.importorskip("httpx")
 from click.testing import CliRunner  # noqa: E402
 
 from presslens.cli import main  # noqa: E402
-from presslens.cli.serve import is_loopback  # noqa: E402
+from presslens.cli.serve import allowed_hosts, is_loopback  # noqa: E402
+
+from .conftest import LOCAL  # noqa: E402
 
 
 def test_loopback_hosts() -> None:
     assert all(is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "127.0.0.5"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "192.168.1.4", "example.org"))
+
+
+def test_allowed_hosts_are_loopback_the_address_and_the_names_given() -> None:
+    assert allowed_hosts("127.0.0.1", ()) == ("localhost", "127.0.0.1", "::1")
+    assert allowed_hosts("0.0.0.0", ()) == ("localhost", "127.0.0.1", "::1")  # every address: none named
+    assert allowed_hosts("192.168.1.4", ("news.lan",))[-2:] == ("192.168.1.4", "news.lan")
+    assert "myserver.lan" in allowed_hosts("myserver.lan", ())
 
 
 def test_serve_refuses_a_missing_store(tmp_path: Path) -> None:
@@ -69,7 +78,7 @@ def test_beyond_loopback_posts_need_a_token(monkeypatch: pytest.MonkeyPatch) -> 
     assert result.exit_code == 0, result.output
     assert started["host"] == "0.0.0.0" and started["port"] == 8123
     token = result.output.split("Bearer ")[1].split("'")[0]
-    client = TestClient(started["app"])  # type: ignore[arg-type]
+    client = TestClient(started["app"], base_url=LOCAL)  # type: ignore[arg-type]
     assert client.post("/api/analyze", json={"text": "x"}).status_code == 401
     authorised = client.post("/api/analyze", json={"text": ""}, headers={"authorization": f"Bearer {token}"})
     assert authorised.status_code == 422  # past the token check; the empty text is refused before any model loads

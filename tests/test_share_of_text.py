@@ -22,6 +22,7 @@ from presslens.store.rows import document_rows
 from presslens.techniques.stage import summarise
 from presslens.text import merge_intervals, share_of_text
 
+from .conftest import LOCAL
 from .test_cli import presslens
 
 TEXT = "aa bb cc dd"
@@ -74,7 +75,7 @@ def test_cli_and_api_give_the_share_that_analyze_gives(tmp_path: Path) -> None:
     profile = {(row["group"], row["technique"]): row["share_of_text"] for row in json.loads(result.stdout)}
     assert profile == {("example.org", "(all)"): 0.5, ("example.org", TECHNIQUE): 0.5}
 
-    client = TestClient(create_app(path, None, 20_000))
+    client = TestClient(create_app(path, None, 20_000), base_url=LOCAL)
     response = client.get(f"/api/documents/{document.id}")
     assert response.status_code == 200, response.text
     assert response.json()["technique_summary"]["share_of_text"] == 0.5

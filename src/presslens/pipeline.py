@@ -16,7 +16,7 @@ from presslens.document import Document
 from presslens.encoder.analysis import Analysis
 from presslens.errors import InputError
 from presslens.models.loader import spacy_model
-from presslens.nlp import add_nlp_layers
+from presslens.nlp import add_nlp_layers, parse_text, parse_texts
 from presslens.stages import BatchStage, Stage, check_requirements, default_stages, stage_names
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class Pipeline:
         return [analysis.document for analysis in analyses]
 
     def __call__(self, document: Document) -> Document:
-        return self._finish([(document, self.nlp(document.text))])[0]
+        return self._finish([(document, parse_text(self.nlp, document.text))])[0]
 
     def pipe(self, documents: Iterable[Document], batch_size: int = 8) -> Iterator[Document]:
         """Analyse many documents, parsing them in batches (faster than one at a time)."""
@@ -81,7 +81,7 @@ class Pipeline:
             yield from self._run_batch(batch)
 
     def _run_batch(self, batch: list[Document]) -> Iterator[Document]:
-        yield from self._finish(zip(batch, self.nlp.pipe(d.text for d in batch), strict=True))
+        yield from self._finish(zip(batch, parse_texts(self.nlp, [d.text for d in batch]), strict=True))
 
     def analyze_all(
         self, items: Iterable[Document | InputError], batch_size: int = 8

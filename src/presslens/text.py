@@ -48,6 +48,36 @@ def overlaps(start: int, end: int, intervals: Iterable[Interval]) -> bool:
     return any(start < other_end and other_start < end for other_start, other_end in intervals)
 
 
+class IntervalIndex:
+    """Intervals fixed once, asked many times whether they overlap or contain an interval, in
+    O(log n) a question: the stages ask this of every token or mention of a text, and a
+    linear scan each time makes them quadratic in a long text's length."""
+
+    def __init__(self, intervals: Iterable[Interval]) -> None:
+        ordered = sorted(intervals)
+        self._starts = [start for start, _ in ordered]
+        # The largest end among the intervals up to each position (by start).
+        self._reach: list[int] = []
+        reach = -1
+        for _, end in ordered:
+            reach = max(reach, end)
+            self._reach.append(reach)
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether ``[start, end)`` shares a character with any interval."""
+        # Of the intervals that begin before ``end``, one reaches past ``start``.
+        count = bisect.bisect_left(self._starts, end)
+        return count > 0 and self._reach[count - 1] > start
+
+    def contains(self, start: int, end: int) -> bool:
+        """Whether one interval holds all of ``[start, end)``."""
+        count = bisect.bisect_right(self._starts, start)
+        return count > 0 and self._reach[count - 1] >= end
+
+
 # --- the share of a text that spans cover ---------------------------------------------------
 
 

@@ -10,6 +10,7 @@ surname stay two actors; a bare surname goes to the nearest full name before it.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from presslens.actors.descriptions import add_descriptions, find_descriptions
 from presslens.document import Actor, ActorKind, Document, EntityMention, MentionOrigin, Role
 from presslens.lexicon import get as get_lexicon
-from presslens.text import ACRONYM, initials
+from presslens.text import ACRONYM, IntervalIndex, initials
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -91,16 +92,31 @@ def _tokens(parsed: Doc, start: int, end: int) -> list[Token]:
     return list(span) if span is not None else []
 
 
-def _is_acronym_token(token: Token) -> bool:
+def _is_acronym_token(token: Token, shouted_lines: _ShoutedLines) -> bool:
     text = token.text
     if text in EN.NOT_ACRONYMS or not ACRONYM.match(text):
         return False
     # A line in capitals is a shouted headline, not a string of acronyms.
-    line_start = token.doc.text.rfind("\n", 0, token.idx) + 1
-    line_end = token.doc.text.find("\n", token.idx)
-    line = token.doc.text[line_start : line_end if line_end >= 0 else None]
-    letters = [c for c in line if c.isalpha()]
-    return not (letters and sum(c.isupper() for c in letters) / len(letters) > 0.6 and len(letters) > 12)
+    return not shouted_lines(token.idx)
+
+
+class _ShoutedLines:
+    """Whether the line around a character is in capitals, each line measured once (a long
+    text has many acronyms on a line)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.known: dict[int, bool] = {}
+
+    def __call__(self, position: int) -> bool:
+        line_start = self.text.rfind("\n", 0, position) + 1
+        if line_start not in self.known:
+            line_end = self.text.find("\n", position)
+            line = self.text[line_start : line_end if line_end >= 0 else None]
+            letters = [c for c in line if c.isalpha()]
+            shouted = sum(c.isupper() for c in letters) / len(letters) > 0.6 if letters else False
+            self.known[line_start] = shouted and len(letters) > 12
+        return self.known[line_start]
 
 
 def _ner_mentions(parsed: Doc, text: str) -> list[Mention]:
@@ -119,25 +135,27 @@ def _ner_mentions(parsed: Doc, text: str) -> list[Mention]:
     return mentions
 
 
-def _overlaps(mention: Mention, others: list[Mention]) -> bool:
-    return any(m.start < mention.end and mention.start < m.end for m in others)
-
-
 def _rule_mentions(parsed: Doc, text: str, mentions: list[Mention]) -> list[Mention]:
     """Add what NER misses: editorial brackets and untagged acronyms."""
+    bracketed = []
     for match in _BRACKETED_NAME.finditer(text):
-        bracketed = Mention(match.start(), match.end(), "PERSON", "rule")
-        bracketed.name = f"{match.group(1)} {match.group(2)}"
-        bracketed.tokens = _tokens(parsed, match.start(), match.end())
-        mentions = [m for m in mentions if not (m.start < bracketed.end and bracketed.start < m.end)]
-        mentions.append(bracketed)
+        mention = Mention(match.start(), match.end(), "PERSON", "rule")
+        mention.name = f"{match.group(1)} {match.group(2)}"
+        mention.tokens = _tokens(parsed, match.start(), match.end())
+        bracketed.append(mention)
+    if bracketed:
+        in_brackets = IntervalIndex((m.start, m.end) for m in bracketed)
+        mentions = [m for m in mentions if not in_brackets.overlaps(m.start, m.end)] + bracketed
+    # Acronyms are single tokens: they never overlap each other, only what is found already.
+    found = IntervalIndex((m.start, m.end) for m in mentions)
+    shouted_lines = _ShoutedLines(text)
     for token in parsed:
-        if not _is_acronym_token(token):
+        if not _is_acronym_token(token, shouted_lines):
             continue
         candidate = Mention(token.idx, token.idx + len(token.text), "ORG", "rule", tokens=[token])
         if token.text in EN.PLACE_ACRONYMS:
             candidate.label = "GPE"
-        if not _overlaps(candidate, mentions):
+        if not found.overlaps(candidate.start, candidate.end):
             mentions.append(candidate)
     return sorted(mentions, key=lambda m: (m.start, m.end))
 
@@ -260,7 +278,21 @@ def _cluster(text: str, mentions: list[Mention]) -> list[_Cluster]:
             add(by_key[("person", key)], i, names[i])
         else:
             new("person", key, i, names[i])
-    full_names = [c for c in clusters if c.kind == "person"]
+    # The full-name clusters by their first and last words, and where their mentions stand,
+    # so that a bare surname finds its candidates without a scan of every person.
+    by_name_word: dict[str, list[_Cluster]] = {}
+    for cluster in clusters:
+        for word in {w.lower() for n in cluster.names for w in (_person_key(n)[0], _person_key(n)[-1])}:
+            by_name_word.setdefault(word, []).append(cluster)
+    starts: dict[int, list[int]] = {id(c): sorted(mentions[j].start for j in c.mentions) for c in clusters}
+
+    def nearest_before(cluster: _Cluster, position: int) -> int:
+        # Mentions are taken in text order: any added since the first pass stand before here.
+        cluster_starts = starts[id(cluster)]
+        found = bisect.bisect_left(cluster_starts, position)
+        nearest = cluster_starts[found - 1] if found else -1
+        added = [mentions[j].start for j in cluster.mentions[-1:] if mentions[j].start < position]
+        return max([nearest, *added])
 
     for i, m in enumerate(mentions):
         if i in assigned or m.label not in ACTOR_KINDS:
@@ -270,21 +302,10 @@ def _cluster(text: str, mentions: list[Mention]) -> list[_Cluster]:
         # A bare surname (or first name) of a person, whatever NER called it.
         words = _person_key(name)
         if len(words) == 1 and (m.label in ("PERSON", "ORG")):
-            candidates = [
-                c
-                for c in full_names
-                if any(words[0].lower() in (_person_key(n)[-1].lower(), _person_key(n)[0].lower()) for n in c.names)
-            ]
+            candidates = by_name_word.get(words[0].lower(), [])
             if candidates:
-                before = [c for c in candidates if min(mentions[j].start for j in c.mentions) < m.start]
-                pool = before or candidates
                 # The nearest full mention before this one: "Maryam Rajavi ... Rajavi" is Maryam.
-                chosen = max(
-                    pool,
-                    key=lambda c: max(
-                        (mentions[j].start for j in c.mentions if mentions[j].start < m.start), default=-1
-                    ),
-                )
+                chosen = max(candidates, key=lambda c: nearest_before(c, m.start))
                 add(chosen, i, name)
                 continue
         if m.label == "PERSON":
@@ -392,7 +413,8 @@ def add_actor_layers(document: Document, parsed: Doc) -> None:
     # Descriptions ("the regime") take the place of a name NER found inside them (the
     # adjective "Iranian" of "Iranian regime", "Resistance" of "the Resistance").
     descriptions = find_descriptions(parsed, [(m.start, m.end) for m in mentions])
-    mentions = [m for m in mentions if not any(d.start <= m.start and m.end <= d.end for d in descriptions)]
+    described = IntervalIndex((d.start, d.end) for d in descriptions)
+    mentions = [m for m in mentions if not described.contains(m.start, m.end)]
     _repair_labels(parsed, text, mentions)
     _link_parenthesised_acronyms(text, mentions)
     clusters = _cluster(text, mentions)

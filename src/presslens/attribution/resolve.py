@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -110,6 +110,16 @@ class _Context:
     mention_roots: list[Token | None] = field(init=False)
     token_actor: dict[int, str] = field(init=False)  # token index → actor of the mention holding it
     role_words: dict[str, list[tuple[str, set[str]]]] = field(init=False)  # actor id → (head, all lemmas)
+    # The entities by position (index into document.entities, sorted by start, then by index
+    # in reverse so a backward walk meets the first-listed of a start first), and each actor's
+    # mention starts: every attribution asks these, and a scan each time is quadratic.
+    entity_order: list[int] = field(init=False)
+    entity_starts: list[int] = field(init=False)
+    longest_entity: int = field(init=False)
+    actor_mention_starts: dict[str, list[int]] = field(init=False)
+    actors_by_name: dict[str, list[str]] = field(init=False)  # lower-case name or alias → actor ids
+    people_by_surname: dict[str, list[str]] = field(init=False)
+    roles_by_head: dict[str, list[tuple[str, set[str]]]] = field(init=False)  # head noun → (actor id, lemmas)
 
     def __post_init__(self) -> None:
         self.region_starts = [r[0] for r in self.regions]
@@ -128,6 +138,47 @@ class _Context:
                 for index in self.mention_tokens[-1]:
                     self.token_actor.setdefault(index, mention.actor)
         self.role_words = {a.id: role_words(self.document, self.parsed, a) for a in self.document.actors}
+        entities = self.document.entities
+        self.entity_order = sorted(range(len(entities)), key=lambda i: (entities[i].start, -i))
+        self.entity_starts = [entities[i].start for i in self.entity_order]
+        self.longest_entity = max((e.end - e.start for e in entities), default=0)
+        self.actor_mention_starts = {}
+        for mention in sorted(entities, key=lambda e: e.start):
+            if mention.actor:
+                self.actor_mention_starts.setdefault(mention.actor, []).append(mention.start)
+        self.actors_by_name = {}
+        self.people_by_surname = {}
+        for actor in self.document.actors:
+            self.add_actor_names(actor)
+        self.roles_by_head = {}
+        for actor_id, roles in self.role_words.items():
+            for head, words in roles:
+                self.roles_by_head.setdefault(head, []).append((actor_id, words))
+
+    def add_actor_names(self, actor: Actor) -> None:
+        names = [n.lower() for n in (actor.name, *actor.aliases)]
+        for name in dict.fromkeys(names):
+            self.actors_by_name.setdefault(name, []).append(actor.id)
+        if actor.kind == "person":
+            for surname in dict.fromkeys(n.split()[-1] for n in names if n.split()):
+                self.people_by_surname.setdefault(surname, []).append(actor.id)
+
+    def entities_overlapping(self, fragments: Iterable[Interval]) -> list[int]:
+        """The entity mentions that share a character with any fragment, in document order."""
+        found: set[int] = set()
+        for start, end in fragments:
+            first = bisect.bisect_left(self.entity_starts, start - self.longest_entity)
+            last = bisect.bisect_left(self.entity_starts, end)
+            for index in self.entity_order[first:last]:
+                mention = self.document.entities[index]
+                if mention.start < end and start < mention.end:
+                    found.add(index)
+        return sorted(found)
+
+    def entities_before(self, position: int) -> Iterator[int]:
+        """The entity mentions that begin before ``position``, nearest first."""
+        for number in range(bisect.bisect_left(self.entity_starts, position) - 1, -1, -1):
+            yield self.entity_order[number]
 
     def sentence_of(self, position: int) -> int:
         return max(0, bisect.bisect_right(self.sentence_starts, position) - 1)
@@ -148,10 +199,6 @@ class _Context:
         return actor.kind if actor else None
 
 
-def _within(inner: Interval, fragments: Iterable[Interval]) -> bool:
-    return any(f_start <= inner[0] and inner[1] <= f_end for f_start, f_end in fragments)
-
-
 def _definite(head: Token) -> bool:
     return not any(c.dep_ == "det" and c.lower_ in EN.INDEFINITE_DETERMINERS for c in head.children)
 
@@ -163,6 +210,30 @@ class _SpeakerResolver:
     def __init__(self, context: _Context) -> None:
         self.context = context
         self.earlier: list[_Resolved] = []  # attributions already resolved, in text order
+        # Where the earlier ones stand: by the sentence of their anchor, and by every
+        # character of their sources (indices into ``earlier``).
+        self.by_sentence: dict[int, list[int]] = {}
+        self.by_source_char: dict[int, list[int]] = {}
+
+    def add(self, resolved: _Resolved) -> None:
+        number = len(self.earlier)
+        self.earlier.append(resolved)
+        self.by_sentence.setdefault(resolved.sentence, []).append(number)
+        for start, end in resolved.source:
+            for position in range(start, end):
+                self.by_source_char.setdefault(position, []).append(number)
+
+    def _recent(self, position: int, since_sentence: int, kinds: tuple[ActorKind, ...]) -> _Resolved | None:
+        """The latest earlier attribution anchored before ``position``, in a sentence from
+        ``since_sentence`` on, whose speaker is of one of ``kinds``."""
+        last_sentence = self.context.sentence_of(position)
+        numbers = [n for s in range(max(0, since_sentence), last_sentence + 1) for n in self.by_sentence.get(s, ())]
+        for number in sorted(numbers, reverse=True):
+            resolved = self.earlier[number]
+            speaker = resolved.attribution.speaker
+            if resolved.anchor < position and speaker and self.context.kind(speaker) in kinds:
+                return resolved
+        return None
 
     def resolve(
         self, source: tuple[Interval, ...], content: tuple[Interval, ...], sentence: int
@@ -232,14 +303,8 @@ class _SpeakerResolver:
             first -= 1
         phrase = " ".join(t.text for t in doc[first : head.i + 1]).lower()
         surname = head.text.lower()
-        exact: list[str] = []
-        by_surname: list[str] = []
-        for actor in self.context.document.actors:
-            names = [n.lower() for n in (actor.name, *actor.aliases)]
-            if phrase in names:
-                exact.append(actor.id)
-            elif actor.kind == "person" and any(n.split()[-1:] == [surname] for n in names):
-                by_surname.append(actor.id)
+        exact = self.context.actors_by_name.get(phrase, [])
+        by_surname = [a for a in self.context.people_by_surname.get(surname, []) if a not in exact]
         return self._latest_before(exact or by_surname, position)
 
     def _latest_before(self, actor_ids: list[str], position: int) -> str | None:
@@ -253,9 +318,11 @@ class _SpeakerResolver:
     def _last_mentions(self, actor_ids: set[str], position: int) -> dict[str, int]:
         """Where each of ``actor_ids`` was last mentioned before ``position``."""
         last: dict[str, int] = {}
-        for mention in self.context.document.entities:
-            if mention.start < position and mention.actor in actor_ids and mention.start >= last.get(mention.actor, -1):
-                last[mention.actor] = mention.start
+        for actor_id in actor_ids:
+            starts = self.context.actor_mention_starts.get(actor_id, [])
+            before = bisect.bisect_left(starts, position)
+            if before:
+                last[actor_id] = starts[before - 1]
         return last
 
     def _named(self, source: tuple[Interval, ...], heads: list[Token], mention_kind: str = "name") -> str | None:
@@ -266,11 +333,10 @@ class _SpeakerResolver:
         context = self.context
         head_ids = {t.i for t in heads}
         candidates: list[tuple[int, int, str]] = []
-        for index, mention in enumerate(context.document.entities):
+        for index in context.entities_overlapping(source):
+            mention = context.document.entities[index]
             kind = context.kind(mention.actor)
             if kind is None or mention.actor is None or mention.kind != mention_kind:
-                continue
-            if not overlaps(mention.start, mention.end, source):
                 continue
             root = context.mention_roots[index]
             at_head = bool(context.mention_tokens[index] & head_ids)
@@ -341,17 +407,13 @@ class _SpeakerResolver:
         actor = Actor(id=f"A{max(numbers, default=0) + 1}", kind="organisation", name=name)
         context.document.actors.append(actor)
         context.actors[actor.id] = actor
+        context.add_actor_names(actor)
         return actor.id
 
     def _recent_speaker(self, position: int, sentence: int, kinds: tuple[ActorKind, ...]) -> str | None:
         """The latest speaker of a fitting kind within the last few sentences."""
-        for resolved in reversed(self.earlier):
-            speaker = resolved.attribution.speaker
-            if resolved.anchor >= position or resolved.sentence < sentence - SPEAKER_WINDOW:
-                continue
-            if speaker and self.context.kind(speaker) in kinds:
-                return speaker
-        return None
+        recent = self._recent(position, sentence - SPEAKER_WINDOW, kinds)
+        return recent.attribution.speaker if recent is not None else None
 
     def _outlet_name(self, actor: Actor) -> bool:
         # Person too: NER now and then calls a paper a person ("The Calvetta Herald").
@@ -362,11 +424,9 @@ class _SpeakerResolver:
         agree most with the source's ('the labour minister' over 'the foreign minister'),
         then the one mentioned last before the source."""
         context = self.context
-        matching = {
-            actor_id: overlap
-            for actor_id, roles in context.role_words.items()
-            if (overlap := max((len(lemmas & words) for head, words in roles if head == word), default=-1)) >= 0
-        }
+        matching: dict[str, int] = {}
+        for actor_id, words in context.roles_by_head.get(word, []):
+            matching[actor_id] = max(matching.get(actor_id, -1), len(lemmas & words))
         if not matching:
             return None
         last = self._last_mentions(set(matching), position)
@@ -387,19 +447,13 @@ class _SpeakerResolver:
         """Who a pronoun or a definite noun at ``position`` points back to, most salient first:
         who spoke in this or the previous sentence; the subject of the previous sentence;
         who spoke in the last few sentences; the nearest fitting mention."""
-        context = self.context
-        speakers = [
-            r
-            for r in reversed(self.earlier)
-            if r.attribution.speaker and context.kind(r.attribution.speaker) in kinds and r.anchor < position
-        ]
-        recent = next((r for r in speakers if r.sentence >= sentence - 1), None)
+        recent = self._recent(position, sentence - 1, kinds)
         if recent is not None:
             return recent.attribution.speaker
         subject = self._previous_subject(sentence, kinds, content)
         if subject is not None:
             return subject
-        recent = next((r for r in speakers if r.sentence >= sentence - SPEAKER_WINDOW), None)
+        recent = self._recent(position, sentence - SPEAKER_WINDOW, kinds)
         if recent is not None:
             return recent.attribution.speaker
         return self._nearest_mention(position, kinds, content, window)
@@ -422,11 +476,9 @@ class _SpeakerResolver:
             if named is not None and context.kind(named) in kinds:
                 return named
             # A pronoun subject resolved earlier: "He met workers. He said ..."
-            for resolved in self.earlier:
-                if (
-                    overlaps(token.idx, token.idx + 1, resolved.source)
-                    and context.kind(resolved.attribution.speaker) in kinds
-                ):
+            for number in self.by_source_char.get(token.idx, ()):
+                resolved = self.earlier[number]
+                if context.kind(resolved.attribution.speaker) in kinds:
                     return resolved.attribution.speaker
         return None
 
@@ -440,19 +492,17 @@ class _SpeakerResolver:
     ) -> str | None:
         context = self.context
         first_sentence = context.sentence_of(position) - window if window is not None else -1
-        best: tuple[int, str] | None = None
-        for mention in context.document.entities:
-            if mention.start >= position or mention.actor is None or (best and mention.start <= best[0]):
-                continue
+        for index in context.entities_before(position):
+            mention = context.document.entities[index]
             if window is not None and context.sentence_of(mention.start) < first_sentence:
-                continue
-            actor = context.actors.get(mention.actor)
+                return None  # nearest first: all the rest lie further back
+            actor = context.actors.get(mention.actor) if mention.actor else None
             if actor is None or actor.kind not in kinds or (accept is not None and not accept(actor)):
                 continue
             if context.quoted(mention.start) or overlaps(mention.start, mention.end, content):
                 continue  # named in a quote or in what is being attributed: not the one speaking
-            best = (mention.start, actor.id)
-        return best[1] if best else None
+            return actor.id
+        return None
 
 
 # --- assembly --------------------------------------------------------------------------
@@ -476,9 +526,9 @@ def _spans(document: Document, fragments: tuple[Interval, ...]) -> list[Span]:
 
 def _targets(context: _Context, content: tuple[Interval, ...], speaker: str | None) -> list[str]:
     targets: list[str] = []
-    for mention in context.document.entities:
-        actor = mention.actor
-        if actor and actor != speaker and actor not in targets and overlaps(mention.start, mention.end, content):
+    for index in context.entities_overlapping(content):
+        actor = context.document.entities[index].actor
+        if actor and actor != speaker and actor not in targets:
             targets.append(actor)
     return targets
 
@@ -495,14 +545,21 @@ def _link_parents(context: _Context, resolved: list[_Resolved]) -> None:
     for item in resolved:
         for token in context.tokens(item.cue):
             cue_owner.setdefault(token.i, item)
+    # Content fragments by start, to find those that hold a cue without a scan of them all.
+    contents = sorted((start, end, number) for number, r in enumerate(resolved) for start, end in r.content)
+    content_starts = [start for start, _, _ in contents]
+    longest = max((end - start for start, end, _ in contents), default=0)
+
+    def holding(fragment: Interval) -> set[int]:
+        first = bisect.bisect_left(content_starts, fragment[0] - longest)
+        last = bisect.bisect_right(content_starts, fragment[0])
+        return {number for start, end, number in contents[first:last] if start <= fragment[0] and fragment[1] <= end}
+
     for child in resolved:
         if not child.cue:
             continue
-        holders = [
-            r
-            for r in resolved
-            if r is not child and r.content and all(_within(fragment, r.content) for fragment in child.cue)
-        ]
+        numbers = set.intersection(*(holding(fragment) for fragment in child.cue))
+        holders = [resolved[n] for n in sorted(numbers) if resolved[n] is not child]
         if holders:
             parent = min(holders, key=lambda r: sum(e - s for s, e in r.content))
             child.attribution.parent = parent.attribution.id
@@ -570,6 +627,6 @@ def build_attributions(document: Document, parsed: Doc, found: list[FoundAttribu
             targets=_targets(context, content, speaker),
             confidence=_confidence(confidence),
         )
-        resolver.earlier.append(_Resolved(attribution, source, cue, content, anchor, context.sentence_of(anchor)))
+        resolver.add(_Resolved(attribution, source, cue, content, anchor, context.sentence_of(anchor)))
     _link_parents(context, resolver.earlier)
     return [r.attribution for r in resolver.earlier]

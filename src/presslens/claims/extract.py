@@ -11,11 +11,12 @@ and sentences that hold an attribution's cue ("X said ...") are that attribution
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from presslens import lexicon
-from presslens.document import Attribution, Claim, Document, Span
+from presslens.document import Attribution, Claim, Document, EntityMention, Span, Token
 
 MIN_WORDS, MAX_WORDS = 6, 80
 MIN_REPORTED_WORDS = 3
@@ -34,20 +35,53 @@ def normalise(fragments: Sequence[str]) -> str:
     return text.strip(" ,;:").strip(_QUOTES).strip()
 
 
-def _overlap(start: int, end: int, spans: Sequence[tuple[int, int]]) -> int:
-    return sum(max(0, min(end, e) - max(start, s)) for s, e in spans)
+class _Layers:
+    """The document's tokens, entities, cues and contents, found by position by bisection:
+    every sentence asks for those within it, and a scan of the whole document each time made
+    the stage quadratic in the text's length."""
+
+    def __init__(self, document: Document) -> None:
+        self.tokens = document.tokens  # in text order, as the parse gives them
+        self.token_starts = [t.start for t in self.tokens]
+        self.entities = sorted(document.entities, key=lambda e: e.start)
+        self.entity_starts = [e.start for e in self.entities]
+        self.contents = _Intervals((s.start, s.end) for a in document.attributions for s in a.content)
+        self.cues = _Intervals((s.start, s.end) for a in document.attributions for s in a.cue)
+
+    def tokens_within(self, start: int, end: int) -> list[Token]:
+        first, last = bisect.bisect_left(self.token_starts, start), bisect.bisect_left(self.token_starts, end)
+        return [t for t in self.tokens[first:last] if t.end <= end]
+
+    def entities_within(self, start: int, end: int) -> list[EntityMention]:
+        first, last = bisect.bisect_left(self.entity_starts, start), bisect.bisect_left(self.entity_starts, end)
+        return [e for e in self.entities[first:last] if e.end <= end]
 
 
-def _signals(document: Document, start: int, end: int, attributed: bool) -> list[str]:
+class _Intervals:
+    """Intervals (overlapping ones too) and how many characters of a stretch they cover,
+    counted once per interval."""
+
+    def __init__(self, intervals: Iterable[tuple[int, int]]) -> None:
+        self.intervals = sorted(intervals)
+        self.starts = [s for s, _ in self.intervals]
+        self.longest = max((e - s for s, e in self.intervals), default=0)
+
+    def overlap(self, start: int, end: int) -> int:
+        first = bisect.bisect_left(self.starts, start - self.longest)
+        last = bisect.bisect_left(self.starts, end)
+        return sum(max(0, min(end, e) - max(start, s)) for s, e in self.intervals[first:last])
+
+
+def _signals(layers: _Layers, start: int, end: int, attributed: bool) -> list[str]:
     words = lexicon.get("en")
-    tokens = [t for t in document.tokens if start <= t.start and t.end <= end]
+    tokens = layers.tokens_within(start, end)
     lower = [t.text.lower() for t in tokens]
     found = []
     if any(_DIGIT.search(t.text) for t in tokens) or any(w in words.CLAIM_NUMBER_WORDS for w in lower):
         found.append("number")
     if any(w in words.CLAIM_CAUSE_WORDS for w in lower):
         found.append("cause")
-    has_actor = any(e.label in ACTOR_LABELS and start <= e.start and e.end <= end for e in document.entities)
+    has_actor = any(e.label in ACTOR_LABELS for e in layers.entities_within(start, end))
     if has_actor and any(t.tag in ("VBD", "VBN") for t in tokens):
         found.append("event")
     if attributed:
@@ -55,15 +89,15 @@ def _signals(document: Document, start: int, end: int, attributed: bool) -> list
     return found
 
 
-def _is_opinion(document: Document, start: int, end: int) -> bool:
+def _is_opinion(layers: _Layers, start: int, end: int) -> bool:
     words = lexicon.get("en")
-    tokens = [t for t in document.tokens if start <= t.start and t.end <= end]
+    tokens = layers.tokens_within(start, end)
     if any(t.lemma.lower() in words.CLAIM_OPINION_LEMMAS for t in tokens):
         return True
     return any(t.text.lower() in words.CLAIM_FIRST_PERSON and t.dep == "nsubj" for t in tokens)
 
 
-def reported_claim(document: Document, attribution: Attribution, number: int) -> Claim | None:
+def _reported_claim(attribution: Attribution, number: int, layers: _Layers) -> Claim | None:
     text = normalise([span.text for span in attribution.content])
     if len(text.split()) < MIN_REPORTED_WORDS:
         return None
@@ -75,7 +109,7 @@ def reported_claim(document: Document, attribution: Attribution, number: int) ->
         text=text,
         attribution=attribution.id,
         speaker=attribution.speaker,
-        signals=_signals(document, first, last, attributed=True),
+        signals=_signals(layers, first, last, attributed=True),
     )
 
 
@@ -83,14 +117,13 @@ def extract_claims(document: Document) -> list[Claim]:
     """The claims of an analysed document (its sentences, tokens, entities and attributions),
     in text order; ids C1, C2, ..."""
     found: list[tuple[int, Claim]] = []
+    layers = _Layers(document)
     for attribution in document.attributions:
         if not attribution.content:
             continue
-        claim = reported_claim(document, attribution, 0)
+        claim = _reported_claim(attribution, 0, layers)
         if claim is not None:
             found.append((attribution.content[0].start, claim))
-    contents = [(s.start, s.end) for a in document.attributions for s in a.content]
-    cues = [(s.start, s.end) for a in document.attributions for s in a.cue]
     for sentence in document.sentences:
         start, end = sentence.start, sentence.end
         text = sentence.text.strip()
@@ -99,10 +132,10 @@ def extract_claims(document: Document) -> list[Claim]:
             continue
         # A sentence that reports (holds a cue) or is mostly reported speech is the
         # attribution's claim, already taken.
-        if _overlap(start, end, cues) or _overlap(start, end, contents) > (end - start) / 2:
+        if layers.cues.overlap(start, end) or layers.contents.overlap(start, end) > (end - start) / 2:
             continue
-        signals = _signals(document, start, end, attributed=False)
-        if not signals or _is_opinion(document, start, end):
+        signals = _signals(layers, start, end, attributed=False)
+        if not signals or _is_opinion(layers, start, end):
             continue
         found.append(
             (

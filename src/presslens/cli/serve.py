@@ -10,18 +10,26 @@ from pathlib import Path
 import click
 
 from presslens.service import DEFAULT_MAX_BYTES
+from presslens.service.security import LOOPBACK_HOSTS, is_loopback_host
 from presslens.service.settings import DEFAULT_MAX_QUEUE
 
 TOKEN_ENV = "PRESSLENS_TOKEN"
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+    return is_loopback_host(host)
+
+
+def allowed_hosts(listen_on: str, named: tuple[str, ...]) -> tuple[str, ...]:
+    """The Host names the server answers: loopback's, the address it listens on (unless it
+    is every address: 0.0.0.0, ::), and the names given with --allow-host."""
+    hosts = list(LOOPBACK_HOSTS)
     try:
-        return ipaddress.ip_address(host).is_loopback
+        if not ipaddress.ip_address(listen_on).is_unspecified:
+            hosts.append(listen_on)
     except ValueError:
-        return False
+        hosts.append(listen_on)  # a name: --host myserver.lan
+    return tuple(dict.fromkeys([*hosts, *named]))
 
 
 @click.command()
@@ -60,6 +68,14 @@ def is_loopback(host: str) -> bool:
     metavar="INDEX",
     help="A fact-check index (`presslens claims index`): analysed claims get their matches.",
 )
+@click.option(
+    "--allow-host",
+    "allow_host",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests for this Host name (repeatable; '*': any, only behind a proxy that checks Host). "
+    "Default: the loopback names and the --host address.",
+)
 def serve(
     host: str,
     port: int,
@@ -69,6 +85,7 @@ def serve(
     analysis_workers: int,
     max_queue: int,
     fact_checks: str | None,
+    allow_host: tuple[str, ...],
 ) -> None:
     """Serve the JSON API (/api) and the web interface (/). Analysing never stores anything;
     the store is only read."""
@@ -94,6 +111,7 @@ def serve(
         analysis_workers=analysis_workers,
         max_queue=max_queue,
         fact_checks=fact_checks,
+        allowed_hosts=allowed_hosts(host, allow_host),
     )
     click.echo(f"presslens: serving on http://{host}:{port}/", err=True)
     # Connections past 512 get uvicorn's bare 503; below that, analyses past the queue get

@@ -126,6 +126,7 @@ def ptc_predict(
     """Write predictions in the shared task's format: si `id start end`, tc/flc `id technique start end`."""
     # As in eval_ptc: torch and scikit-learn only for the commands that run the model.
     from presslens.models.loader import spacy_model
+    from presslens.nlp import parse_text
     from presslens.techniques.evaluate import predict_flc, predict_product, predict_tc
 
     if task == "tc" and template is None:
@@ -159,7 +160,7 @@ def ptc_predict(
             if model_only:
                 found = predict_flc(predictor, article_id, analysis)
             else:
-                found = predict_product(predictor, article_id, analysis, spacy_model()(text))
+                found = predict_product(predictor, article_id, analysis, parse_text(spacy_model(), text))
             # SI: each span once (FLC lists a span once per technique).
             lines.append(format_si(list(dict.fromkeys(t.ref for t in found))) if task == "si" else format_tc(found))
     out.write_text("".join(lines), encoding="utf-8")

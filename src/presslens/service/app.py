@@ -3,8 +3,10 @@
 
 Security, in short (see ``presslens.service.security``): analysed text is hostile input, and
 goes back as JSON only; every response carries a strict Content-Security-Policy; request
-bodies are limited to ``max_bytes``. Nothing here writes to the store (it is opened read-only
-per request) and the server never fetches a URL. With a ``token``, the POST endpoints need
+bodies are limited to ``max_bytes``; a request must name an allowed host (loopback unless
+configured: against DNS rebinding), and a POST from a page of another site is refused.
+Nothing here writes to the store (it is opened read-only per request) and the server never
+fetches a URL. With a ``token``, the POST endpoints need
 ``Authorization: Bearer <token>`` (``presslens serve`` sets one when it listens beyond loopback).
 """
 
@@ -19,7 +21,7 @@ from presslens.service import DEFAULT_MAX_BYTES
 from presslens.service.analysis import MAX_BATCH_LINES, Analyzer
 from presslens.service.errors import ApiError, add_error_handlers
 from presslens.service.routes import actors, analyze, documents, labels, narratives, outlets, search, techniques, web
-from presslens.service.security import CSP, guard, secured
+from presslens.service.security import CSP, LOOPBACK_HOSTS, guard, secured
 from presslens.service.settings import DEFAULT_MAX_QUEUE, Analysis, ServiceSettings
 
 __all__ = ["CSP", "MAX_BATCH_LINES", "ApiError", "ServiceSettings", "build_app", "create_app", "secured"]
@@ -43,7 +45,7 @@ def build_app(settings: ServiceSettings) -> FastAPI:
     app.state.settings = settings
     app.state.analyzer = Analyzer(settings)
     add_error_handlers(app)
-    app.middleware("http")(guard(settings.max_bytes))
+    app.middleware("http")(guard(settings.max_bytes, settings.allowed_hosts))
     for router in (
         analyze.router,
         documents.router,
@@ -69,9 +71,12 @@ def create_app(
     analysis_workers: int = 1,
     max_queue: int = DEFAULT_MAX_QUEUE,
     fact_checks: str | None = None,
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS,
 ) -> FastAPI:
     """The application. ``pipeline_factory`` builds the pipeline on the first analysis
     (default: ``Pipeline()``, every stage); tests pass a lighter one."""
     return build_app(
-        ServiceSettings(store_path, token, max_bytes, pipeline_factory, analysis_workers, max_queue, fact_checks)
+        ServiceSettings(
+            store_path, token, max_bytes, pipeline_factory, analysis_workers, max_queue, fact_checks, allowed_hosts
+        )
     )

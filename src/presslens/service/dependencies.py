@@ -92,11 +92,11 @@ def require_token(
     settings: Settings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
-    """Nothing without a token; else 401 unless the request says exactly ``Authorization:
-    Bearer <token>`` (compared in constant time)."""
+    """Nothing without a token; else 401 unless the request says ``Authorization: Bearer
+    <token>`` (the scheme in any case, as HTTP has it; the token compared in constant time)."""
     if settings.token is None:
         return
-    # The header as sent: HTTPBearer also takes "bearer" and extra spaces, which this server never has.
     given = request.headers.get("authorization", "") if credentials else ""
-    if not hmac.compare_digest(given.encode(), f"Bearer {settings.token}".encode()):
+    scheme, _, value = given.strip().partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip(" ").encode(), settings.token.encode()):
         raise ApiError(401, TOKEN_NEEDED)
