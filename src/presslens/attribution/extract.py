@@ -6,6 +6,7 @@ cues (see ``group``)."""
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 from pathlib import Path
@@ -102,11 +103,12 @@ class AttributionExtractor:
         """The attributions made of each paragraph's tags (``tagged``: labels and marginals
         per paragraph of ``blocks``), completed by the rules."""
         found: list[FoundAttribution] = []
+        text = parsed.text  # once: spaCy joins every token's text to make it
         for number, paragraph in enumerate(blocks):
             labels, marginals = tagged[number]
             following = blocks[number + 1] if number + 1 < len(blocks) else None
             for item in group(list(paragraph), labels, marginals, keep_empty=True):
-                item = item if item.content else content_after_colon(parsed, item, paragraph, following)
+                item = item if item.content else content_after_colon(text, item, paragraph, following)
                 if item.content:
                     found.append(item)
         found = [with_subject_source(parsed, f) for f in found]
@@ -269,13 +271,19 @@ def _verb_of(doc: Doc, cue: Intervals) -> Token | None:
     return verbs[-1] if verbs else None
 
 
-def content_after_colon(doc: Doc, found: FoundAttribution, paragraph: Span, following: Span | None) -> FoundAttribution:
+def content_after_colon(
+    text: str, found: FoundAttribution, paragraph: Span, following: Span | None
+) -> FoundAttribution:
     """ "He said:" at the end of a paragraph introduces the next paragraph (a block quote)."""
     if following is None:
         return found
-    rest = doc.text[found.cue[-1][1] : paragraph.end_char].strip()
+    cue_end = found.cue[-1][1]
+    rest = text[cue_end : paragraph.end_char].strip()
     # The colon is part of the cue in PolNeAR's annotation ("reports:"), or just after it.
-    if rest != ":" and not (rest == "" and doc.text[: found.cue[-1][1]].rstrip().endswith(":")):
+    before = cue_end
+    while before > 0 and text[before - 1].isspace():
+        before -= 1
+    if rest != ":" and not (rest == "" and text[before - 1 : before] == ":"):
         return found
     words = [t for t in following if not t.is_space]
     if not words:
@@ -306,13 +314,15 @@ def continue_into_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundA
     same paragraph, and that no attribution outside it claims, continues that content:
     "The publication also showed that …. “Recently, X gave a call …”"."""
     text = doc.text
-    ordered = sorted(found, key=lambda f: f.content[-1][1] if f.content else -1)
+    ordered = sorted((f for f in found if f.content), key=lambda f: f.content[-1][1])
+    content_ends = [f.content[-1][1] for f in ordered]
     result = {id(f): f for f in found}
     for quote_start, quote_end in quote_regions(text):
-        between_candidates = [f for f in ordered if f.content and f.content[-1][1] <= quote_start]
-        if not between_candidates:
+        # The attribution whose content ends last before the quote (the last of a tie).
+        before = bisect.bisect_right(content_ends, quote_start)
+        if not before:
             continue
-        owner = between_candidates[-1]
+        owner = ordered[before - 1]
         gap = text[owner.content[-1][1] : quote_start]
         if "\n" in gap or gap.strip(" .,;:”\"'’") or len(gap) > 4:
             continue

@@ -93,6 +93,10 @@ _BUCKETS: dict[int, dict[str, int]] = {}
 _MOST_CACHED = 1 << 21
 
 
+# Paragraphs tagged at once (an article has some 20; a book-length text thousands).
+TAG_BATCH = 64
+
+
 def _is_neighbours(name: str) -> bool:
     return name[0] in "-12" or name.startswith("0|")
 
@@ -328,14 +332,18 @@ class AttributionNetwork(nn.Module):
     @torch.no_grad()
     def tag(self, paragraphs: Sequence[Paragraph]) -> list[tuple[list[str], np.ndarray]]:
         """Per paragraph: its tags and each token's marginal probability of its tag."""
-        if not paragraphs:
-            return []
-        emissions, _ = self.emissions(paragraphs)
-        paths, marginals = self.crf.decode_batch(emissions, np.array([len(p) for p in paragraphs]))
-        return [
-            ([TAGS[i] for i in path], marginal[np.arange(len(path)), path])
-            for path, marginal in zip(paths, marginals, strict=True)
-        ]
+        tagged: list[tuple[list[str], np.ndarray]] = []
+        # In batches: one batch of a long text's every paragraph, padded to the longest,
+        # would hold gigabytes of states at once.
+        for first in range(0, len(paragraphs), TAG_BATCH):
+            batch = paragraphs[first : first + TAG_BATCH]
+            emissions, _ = self.emissions(batch)
+            paths, marginals = self.crf.decode_batch(emissions, np.array([len(p) for p in batch]))
+            tagged.extend(
+                ([TAGS[i] for i in path], marginal[np.arange(len(path)), path])
+                for path, marginal in zip(paths, marginals, strict=True)
+            )
+        return tagged
 
 
 def save_network(network: AttributionNetwork, folder: Path, extra: dict[str, Any]) -> None:

@@ -183,6 +183,14 @@ class _Context:
     def sentence_of(self, position: int) -> int:
         return max(0, bisect.bisect_right(self.sentence_starts, position) - 1)
 
+    def regions_around(self, fragments: Sequence[Interval]) -> list[Interval]:
+        """The quote regions that may hold a character of the fragments (sorted, apart)."""
+        if not fragments:
+            return []
+        first = max(0, bisect.bisect_right(self.region_starts, fragments[0][0]) - 1)
+        last = bisect.bisect_left(self.region_starts, max(e for _, e in fragments))
+        return self.regions[first:last]
+
     def quoted(self, position: int) -> bool:
         return in_regions(self.regions, self.region_starts, position)
 
@@ -617,7 +625,9 @@ def build_attributions(document: Document, parsed: Doc, found: list[FoundAttribu
             # Quote marks around the cue too are the reporter's, not this speaker's: inside an
             # op-ed's quote, "X stipulated that …" is X's words reported indirectly.
             kind=attribution_kind(
-                document.text, content, [r for r in context.regions if not any(r[0] <= a < r[1] for a, _ in cue)]
+                document.text,
+                content,
+                [r for r in context.regions_around(content) if not any(r[0] <= a < r[1] for a, _ in cue)],
             ),
             source=_spans(document, source),
             cue=_spans(document, cue),

@@ -8,6 +8,9 @@ transformer head reads the words; this model adds those signals, and the two are
 
 from __future__ import annotations
 
+import bisect
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +19,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from presslens.text import words
+from presslens.text import WORD, words
 
 
 @dataclass(frozen=True)
@@ -33,25 +36,76 @@ class SpanContext:
 
     def sentence(self) -> str:
         """The text from the previous to the next sentence break around the span."""
-        left = max(self.text.rfind(c, 0, self.start) for c in ".!?\n") + 1
-        rights = [i for i in (self.text.find(c, self.end) for c in ".!?\n") if i >= 0]
-        right = min(rights) if rights else len(self.text)
+        breaks = _sentence_breaks(self.text)
+        before = bisect.bisect_left(breaks, self.start)
+        left = breaks[before - 1] + 1 if before else 0
+        after = bisect.bisect_left(breaks, self.end)
+        right = breaks[after] if after < len(breaks) else len(self.text)
         return self.text[left:right]
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?\n]")
+
+
+@functools.lru_cache(maxsize=4)
+def _sentence_breaks(text: str) -> list[int]:
+    # Found once per article: a search from each span for a mark the article lacks ("?")
+    # would read the whole text each time.
+    return [match.start() for match in _SENTENCE_BREAK.finditer(text)]
 
 
 def _normalise(text: str) -> str:
     return " ".join(words(text.lower()))
 
 
+# How far around a span its recurrence is counted, in characters each side. Every article the
+# model was trained on is shorter, so for them the count is over the whole article; in a text
+# of a million characters, counting over all of it for every span would make the stage
+# quadratic in the text's length.
+RECURRENCE_WINDOW = 100_000
+
+
+class _Article:
+    """What the features read of a span's article, found once for all its spans: where its
+    title ends, and how often a span's words recur in it (normalised as ``_normalise``), over
+    the whole article or, in a long one, the RECURRENCE_WINDOW characters around the span."""
+
+    def __init__(self, text: str) -> None:
+        self.title_end = text.find("\n")  # -1: no line break, no title
+        self.short = len(text) <= RECURRENCE_WINDOW
+        self.article = _normalise(text)
+        if not self.short:
+            lowered = text.lower()
+            self.word_starts = [m.start() for m in WORD.finditer(lowered)]
+            # Where each word begins in the normalised article (words joined by one space).
+            self.offsets: list[int] = []
+            offset = 0
+            for word in WORD.findall(lowered):
+                self.offsets.append(offset)
+                offset += len(word) + 1
+
+    def count(self, norm: str, start: int, end: int) -> int:
+        if not norm:
+            return 0
+        if self.short:
+            return self.article.count(norm)
+        first = bisect.bisect_left(self.word_starts, start - RECURRENCE_WINDOW)
+        last = bisect.bisect_left(self.word_starts, end + RECURRENCE_WINDOW)
+        until = self.offsets[last] if last < len(self.offsets) else len(self.article)
+        return self.article[self.offsets[first] if first < len(self.offsets) else until : until].count(norm)
+
+
 def numeric_features(contexts: Sequence[SpanContext]) -> np.ndarray:
     rows = []
-    cache: dict[int, str] = {}
+    articles: dict[int, _Article] = {}
     for c in contexts:
-        article = cache.setdefault(id(c.text), _normalise(c.text))
+        if id(c.text) not in articles:
+            articles[id(c.text)] = _Article(c.text)
+        article = articles[id(c.text)]
         span = c.span
         norm = _normalise(span)
         span_words = norm.split()
-        occurrences = article.count(norm) if norm else 0
+        occurrences = article.count(norm, c.start, c.end)
         letters = [ch for ch in span if ch.isalpha()]
         sentence = c.sentence()
         rows.append(
@@ -67,7 +121,7 @@ def numeric_features(contexts: Sequence[SpanContext]) -> np.ndarray:
                 float(any(q in sentence for q in '"“”')),
                 len(span) / max(len(sentence), 1),  # how much of its sentence the span takes
                 c.start / max(len(c.text), 1),  # position in the article
-                float(c.start < c.text.find("\n") if "\n" in c.text else False),  # in the title
+                float(c.start < article.title_end),  # in the title
             ]
         )
     return np.asarray(rows, dtype=np.float64)
