@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import pickle
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from presslens.document import Document
 from presslens.errors import InputError
-from presslens.ingest import RawInput, read_documents
+from presslens.ingest import RawInput, read_documents, read_inputs
 from presslens.ingest.readers import (
     LAYOUTS,
     SUFFIX_READERS,
@@ -243,6 +244,44 @@ def test_damaged_warc_is_one_error(tmp_path: Path) -> None:
         assert "WARC" in errors[0].reason, (kind, errors[0].reason)
         # What comes before the damage is kept: the first page of the cut-off file.
         assert sum(isinstance(r, Document) for r in results) == (1 if kind == "cut" else 0), (kind, results)
+
+
+@pytest.mark.parametrize("name", ["cut.warc", "cut.warc.gz"])
+def test_a_truncated_warc_record_is_a_failure_never_a_page(tmp_path: Path, name: str) -> None:
+    """A file cut at any byte: every page read is whole (never the first part of one stored
+    as an article), and a cut inside a record is one failure naming its offset."""
+    whole_path = tmp_path / ("whole" + name.removeprefix("cut"))
+    write_warc(whole_path)
+    data = whole_path.read_bytes()
+    pages = {raw.metadata["url"]: raw.data for raw in read_inputs(str(whole_path)) if isinstance(raw, RawInput)}
+    # Where records end: a cut there leaves a whole, shorter WARC.
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(whole_path, "rb") as stream:
+        records = ArchiveIterator(stream)
+        ends = {0}
+        for _ in records:
+            end = records.get_record_offset() + records.get_record_length()
+            ends.update(range(end, end + 5))  # a record, then the blank lines that close it
+    step = 7 if name.endswith(".gz") else 53
+    path = tmp_path / name
+    for cut in range(1, len(data), step):
+        path.write_bytes(data[:cut])
+        results = list(read_inputs(str(path)))
+        read = [r for r in results if isinstance(r, RawInput)]
+        failures = [r for r in results if isinstance(r, InputError)]
+        for raw in read:
+            assert raw.data == pages[raw.metadata["url"]], (cut, "a partial page")
+        if cut in ends:
+            continue
+        assert len(failures) == 1, (cut, results)
+        reason = failures[0].reason
+        assert "\n" not in reason and failures[0].source == str(path)
+        if cut < 64:  # the first record's header: not yet recognisable as a WARC
+            assert "WARC" in reason, reason
+            continue
+        found = re.fullmatch(r"truncated WARC record at offset (\d+) \(.*\)", reason)
+        assert found is not None and int(found.group(1)) < cut, (cut, reason)
 
 
 def test_analyze_of_a_damaged_warc_is_one_line(tmp_path: Path) -> None:
