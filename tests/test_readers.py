@@ -8,6 +8,8 @@ import io
 import json
 import pickle
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -315,3 +317,59 @@ def test_a_readers_bug_is_one_failure_and_the_batch_goes_on(tmp_path: Path, monk
     failure = results[1]
     assert isinstance(failure, InputError) and failure.source.endswith("b.txt")
     assert "cannot be read (KeyError" in failure.reason
+
+
+# --- lines past the limit: bounded memory -------------------------------------------------
+
+
+def write_line_bomb(path: Path, expanded_mb: int) -> None:
+    """A .jsonl.gz whose first line expands to ``expanded_mb`` MB (gzip members of 16 MB of
+    one letter each, a few kB compressed), then a good record."""
+    letters = gzip.compress(b"a" * (16 << 20), compresslevel=9)
+    with open(path, "wb") as stream:
+        stream.write(gzip.compress(b'{"text": "'))
+        for _ in range(expanded_mb // 16):
+            stream.write(letters)
+        good = json.dumps({"text": "The minister said the port would close on Tuesday."})
+        stream.write(gzip.compress(b'"}\n' + good.encode() + b"\n"))
+
+
+def test_a_line_bomb_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    """4 GB in one line of a 4 MB file, read under a 1.5 GB address-space cap: reading stops
+    at the limit with one failure naming the line (the old reader read the line whole)."""
+    bomb = tmp_path / "bomb.jsonl.gz"
+    write_line_bomb(bomb, 4096)
+    assert bomb.stat().st_size < 8_000_000
+    script = (
+        "import json, resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))\n"
+        "from presslens.ingest.readers import ReadContext, read_inputs\n"
+        "for item in read_inputs(sys.argv[1], ReadContext(1_000_000)):\n"
+        "    print(json.dumps([type(item).__name__, item.source, getattr(item, 'reason', '')]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(bomb)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    items = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(items) == 1, items
+    kind, source, reason = items[0]
+    assert kind == "InputError" and source == f"{bomb}:1"
+    assert "over the 1 MB limit" in reason and "the rest of the file is not read" in reason
+
+
+def test_a_long_line_is_skipped_and_the_next_read(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl.gz"
+    write_line_bomb(path, 16)  # 16 MB: under the skip budget of a 1 MB limit
+    items = list(read_inputs(str(path), ReadContext(1_000_000)))
+    assert [type(i).__name__ for i in items] == ["InputError", "RawInput"], items
+    assert isinstance(items[0], InputError) and items[0].source == f"{path}:1"
+    assert "over the 1 MB limit" in items[0].reason and "rest" not in items[0].reason
+    assert isinstance(items[1], RawInput) and items[1].source == f"{path}:2"
+
+
+def test_analyze_of_a_line_bomb_is_one_line(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.jsonl.gz"
+    write_line_bomb(bomb, 512)
+    result = presslens("analyze", str(bomb), "--max-bytes", "1000000", "--model", "sm", "--format", "jsonl")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{bomb}:1" in lines[0] and "the rest of the file is not read" in lines[0], lines

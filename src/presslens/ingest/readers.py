@@ -253,10 +253,48 @@ def read_html(name: str, context: ReadContext) -> Iterator[RawInput | InputError
     yield from _read_file(name, context, is_html=True)
 
 
-def iter_jsonl(lines: Iterable[bytes], source: str, max_bytes: int) -> Iterator[RawInput | InputError]:
+# How far past --max-bytes a line over it is read to find where the next line begins, in
+# multiples of the limit. A compressed file can hold a line of gigabytes in a few megabytes
+# (a "zip bomb"): past this the rest of the file is given up, with one line that says so.
+OVERLONG_LINE_SKIP = 20
+_SKIP_CHUNK = 1 << 20
+
+
+def bounded_lines(stream: BinaryIO | io.BufferedIOBase, max_bytes: int) -> Iterator[bytes | int]:
+    """The lines of ``stream``, none read whole past ``max_bytes``: a longer line comes as
+    the number of its bytes read (past the limit) instead of its bytes, and only what fits in
+    memory a chunk at a time is ever read. A line longer than OVERLONG_LINE_SKIP times the
+    limit ends the lines (its count is then negative)."""
+    while line := stream.readline(max_bytes + 1):
+        if len(line) <= max_bytes or line.endswith(b"\n"):
+            yield line
+            continue
+        skipped = len(line)
+        while True:
+            chunk = stream.readline(_SKIP_CHUNK)
+            skipped += len(chunk)
+            if not chunk or chunk.endswith(b"\n"):
+                break
+            if skipped > OVERLONG_LINE_SKIP * max_bytes:
+                yield -skipped
+                return
+        yield skipped
+
+
+def iter_jsonl(lines: Iterable[bytes | int], source: str, max_bytes: int) -> Iterator[RawInput | InputError]:
     """The records of JSON Lines, each named 'source:line'; each weighs its line's bytes."""
     for number, line in enumerate(lines, start=1):
         where = f"{source}:{number}"
+        if isinstance(line, int):  # a line over the limit, not read (see bounded_lines)
+            if line < 0:
+                reason = (
+                    f"line is over {-line / 1e6:g} MB, far over the {max_bytes / 1e6:g} MB limit (see --max-bytes); "
+                    "the rest of the file is not read"
+                )
+                yield InputError(where, reason, -line)
+            else:
+                yield _size_error(where, line, max_bytes, line)
+            continue
         if not line.strip():
             continue
         weight = len(line)
@@ -277,7 +315,7 @@ def read_jsonl(name: str, context: ReadContext) -> Iterator[RawInput | InputErro
     try:
         opener = gzip.open if name.lower().endswith(".gz") else open
         with opener(name, "rb") as stream:
-            yield from iter_jsonl(stream, name, context.max_bytes)
+            yield from iter_jsonl(bounded_lines(stream, context.max_bytes), name, context.max_bytes)
     except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
         yield InputError(name, f"cannot be read ({error.__class__.__name__}: {error})")
 
