@@ -10,6 +10,7 @@ derandomised (the same ones each run) and bounded in number, so CI time stays fi
 from __future__ import annotations
 
 import json
+import re
 import string
 import uuid
 from pathlib import Path
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 from presslens.cli import main
 from presslens.document import Document
 from presslens.errors import InputError, PresslensError
-from presslens.ingest import IngestOptions, RawInput, to_document
+from presslens.ingest import IngestOptions, RawInput, read_documents, to_document
 from presslens.ingest.readers import iter_jsonl
 from presslens.ingest.records import MAX_JSON_DEPTH, load_json
 from presslens.service.app import create_app
@@ -139,10 +140,15 @@ def test_any_text_becomes_a_document_or_one_input_error(text: str, is_html: bool
         assert error.source == "hostile" and "\n" not in error.reason
         return
     document.text.encode("utf-8")  # writable: no lone surrogate survives
+    assert not CONTROL_CHARACTER.search(document.text)  # nor a NUL or other control character
     for value in (document.title, document.author, document.outlet):
         if value is not None:
             value.encode("utf-8")
+            assert not CONTROL_CHARACTER.search(value)
     json.loads(document.to_json())
+
+
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 HTML_PIECES = st.sampled_from(
@@ -328,3 +334,38 @@ def test_every_get_endpoint_answers_any_parameters(
     parameters = {k: v.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for k, v in given.items()}
     response = client.get(url, params=parameters)
     answer_is_documented(response, {200, 400, 404, 422})
+
+
+# --- control characters and mixed encodings: removed or decoded per line, with a warning ---
+
+NUL_RECORD = {"text": "The minister\x00 said the port would\x07 close on Tuesday.", "title": "Port\x00 closes"}
+
+
+def test_control_characters_are_removed_with_a_warning_in_the_cli(tmp_path: Path) -> None:
+    path = tmp_path / "nul.jsonl"
+    path.write_text(json.dumps(NUL_RECORD) + "\n", encoding="utf-8")
+    [document] = [d for d in read_documents([str(path)]) if isinstance(d, Document)]
+    assert "\x00" not in document.text and "\x07" not in document.text
+    assert document.text == "The minister said the port would close on Tuesday."
+    assert document.title == "Port closes"
+    assert any("3 control character(s) removed" in w for w in document.warnings), document.warnings
+
+
+def test_control_characters_are_removed_with_a_warning_in_the_api(client: TestClient) -> None:
+    response = client.post("/api/analyze", json=NUL_RECORD)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["text"] == "The minister said the port would close on Tuesday." and body["title"] == "Port closes"
+    assert any("control character(s) removed" in w for w in body["warnings"])
+
+
+def test_mixed_utf8_and_cp1252_lines_are_decoded_per_line(tmp_path: Path) -> None:
+    utf8 = "Café owner Zoë Müller said the port would close.".encode()
+    cp1252 = "The minister’s plan “will fail”, the union said.".encode("cp1252")
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(utf8 + b"\n" + cp1252 + b"\n" + b"Workers gathered at the gates on Tuesday morning.\n")
+    [document] = list(read_documents([str(path)]))
+    assert isinstance(document, Document), document
+    assert "Café owner Zoë Müller" in document.text and "minister’s plan “will fail”" in document.text
+    assert "Ã" not in document.text
+    assert any(w.startswith("mixed encodings: 1 line(s) decoded as cp1252") for w in document.warnings)

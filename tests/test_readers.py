@@ -373,3 +373,42 @@ def test_analyze_of_a_line_bomb_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"{bomb}:1" in lines[0] and "the rest of the file is not read" in lines[0], lines
+
+
+# --- nothing skipped without a word -------------------------------------------------------
+
+
+def _refuse_listing(monkeypatch: pytest.MonkeyPatch, refused: Path) -> None:
+    """Make ``refused`` a folder that cannot be listed (chmod cannot: tests may run as root)."""
+    import os
+
+    scandir = os.scandir
+
+    def guarded(path: object = ".") -> object:
+        if Path(os.fsdecode(path)).resolve() == refused.resolve():  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))  # type: ignore[arg-type]
+        return scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", guarded)
+
+
+def test_an_unreadable_subfolder_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.txt").write_text("The minister said the port would close on Tuesday.", encoding="utf-8")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "b.txt").write_text("The union said the strike would go on.", encoding="utf-8")
+    _refuse_listing(monkeypatch, locked)
+    assert expand_paths([str(tmp_path)]) == [str(tmp_path / "a.txt"), str(locked)]
+    results = list(read_documents([str(tmp_path)]))
+    assert isinstance(results[0], Document)
+    assert isinstance(results[1], InputError) and results[1].source == str(locked)
+    assert results[1].reason.startswith("folder cannot be read (PermissionError")
+
+
+def test_a_folder_whose_only_subfolder_is_unreadable_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    _refuse_listing(monkeypatch, locked)
+    results = list(read_documents([str(tmp_path)]))
+    assert len(results) == 1 and isinstance(results[0], InputError)
+    assert results[0].source == str(locked) and "folder cannot be read" in results[0].reason

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from presslens.document import Document
 from presslens.errors import InputError
 from presslens.ingest.clean import clean_text
-from presslens.ingest.decode import decode_bytes
+from presslens.ingest.decode import decode_bytes, without_controls
 from presslens.ingest.html import extract_article, looks_like_html
 from presslens.ingest.language import detect_language
 from presslens.ingest.raw import DEFAULT_MAX_BYTES, RawInput, outlet_of
@@ -79,17 +79,21 @@ def document_from_text(
 def to_document(raw: RawInput, options: IngestOptions = IngestOptions()) -> Document:
     """Decode, extract (HTML) and clean one input. Raises InputError naming the input."""
     if raw.text is not None:
-        content, encoding = raw.text, None
+        content, decoding = raw.text, None
     else:
-        content, encoding = decode_bytes(raw.data or b"", raw.source)
+        decoded = decode_bytes(raw.data or b"", raw.source)
+        content, decoding = decoded.text, decoded.warning
     content, surrogates = without_lone_surrogates(content)
+    content, controls = without_controls(content)
     if len(content.encode("utf-8")) > options.max_bytes:
         raise InputError(raw.source, f"input is over the {options.max_bytes / 1e6:g} MB limit (see --max-bytes)")
     is_html = raw.is_html if raw.is_html is not None else looks_like_html(content)
     metadata = {}
     for key, value in raw.metadata.items():
-        metadata[key], replaced = without_lone_surrogates(value)
+        value, replaced = without_lone_surrogates(value)
+        metadata[key], removed = without_controls(value)
         surrogates += replaced
+        controls += removed
     if is_html:
         article = extract_article(content, raw.source, url=metadata.get("url"))
         content = article.text
@@ -100,8 +104,10 @@ def to_document(raw: RawInput, options: IngestOptions = IngestOptions()) -> Docu
             if value and not metadata.get(key):
                 metadata[key] = value
     document = document_from_text(content, raw.source, options, **metadata)
-    if encoding and encoding not in ("utf-8", "utf-8-sig", "ascii"):
-        document.warnings.append(f"decoded as {encoding} (not UTF-8)")
+    if decoding:
+        document.warnings.append(decoding)
+    if controls:
+        document.warnings.append(f"{controls} control character(s) removed (NUL and the like: no text holds them)")
     if surrogates:
         document.warnings.append(f"{surrogates} lone surrogate(s) replaced by U+FFFD (not encodable as UTF-8)")
     if not document.published and raw.fallback_published:

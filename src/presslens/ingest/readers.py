@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import fnmatch
 import gzip
 import io
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -128,27 +130,42 @@ def keeps_text(fmt: str) -> bool:
 # --- paths --------------------------------------------------------------------------------
 
 
-def _is_input(path: Path) -> bool:
-    return path.is_file() and not path.name.startswith(".") and suffix_reader(path.name) is not None
-
-
 def expand_paths(paths: Iterable[str], fmt: str = AUTO) -> list[str]:
     """The files behind the paths: folders walked recursively for what ``fmt`` reads (any
-    registered suffix, or a layout's files). '-', names that do not exist and folders with
-    nothing to read are kept, to be read or reported in order."""
+    registered suffix, or a layout's files). '-', names that do not exist, folders with
+    nothing to read and folders that cannot be read are kept, to be read or reported in
+    order: no path is ever skipped without a word."""
     files: list[str] = []
     for name in paths:
         path = Path(name)
         if name == STDIN or not path.is_dir():
             files.append(name)
             continue
-        if fmt in LAYOUTS:
-            pattern = LAYOUTS[fmt].pattern
-            found = sorted(p for p in path.rglob(pattern) if p.is_file() and not p.name.startswith("."))
+        found, unreadable = _walk(path, fmt)
+        if found or unreadable:
+            files.extend(sorted([*found, *unreadable]))
         else:
-            found = sorted(p for p in path.rglob("*") if _is_input(p))
-        files.extend(str(p) for p in found) if found else files.append(name)
+            files.append(name)
     return files
+
+
+def _walk(folder: Path, fmt: str) -> tuple[list[str], list[str]]:
+    """The input files under ``folder`` and the folders under it that cannot be listed."""
+    unreadable: list[str] = []
+
+    def refused(error: OSError) -> None:
+        unreadable.append(error.filename if isinstance(error.filename, str) else str(folder))
+
+    pattern = LAYOUTS[fmt].pattern if fmt in LAYOUTS else None
+    found = []
+    for directory, _, names in os.walk(folder, onerror=refused):
+        for file_name in names:
+            candidate = Path(directory) / file_name
+            if file_name.startswith(".") or not candidate.is_file():
+                continue
+            if fnmatch.fnmatchcase(file_name, pattern) if pattern else suffix_reader(file_name) is not None:
+                found.append(str(candidate))
+    return found, unreadable
 
 
 def total_bytes(files: Iterable[str]) -> int:
@@ -173,6 +190,12 @@ def read_inputs(name: str, context: ReadContext | None = None, fmt: str = AUTO) 
     if name == STDIN:
         yield from SUFFIX_READERS[STDIN].read(name, context)
     elif path.is_dir():
+        try:
+            with os.scandir(path):
+                pass
+        except OSError as error:
+            yield InputError(name, f"folder cannot be read ({error.__class__.__name__}: {error.strerror})")
+            return
         if fmt in LAYOUTS:
             yield InputError(name, f"folder holds no {fmt} articles ({LAYOUTS[fmt].pattern})")
         else:
