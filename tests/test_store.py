@@ -32,6 +32,7 @@ from presslens.document import Document
 from presslens.store import Store, StoreError, schema
 
 from .store_corpus import DOC1, DOC2, DOC3, DOC4, DOC5, DOC6, DOCUMENTS, build_store
+from .test_cli import presslens
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +119,35 @@ def test_export_parquet(corpus: Path, tmp_path: Path) -> None:
     for path in written:
         rows = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()
         assert rows is not None and rows[0] == counts[path.stem], path
+
+
+def test_an_export_loads_back_with_the_same_rows(corpus: Path, tmp_path: Path) -> None:
+    """`store export DIR` then `store load DIR` into a new store: every table, row for row."""
+    out = tmp_path / "out"
+    with Store(corpus, read_only=True) as store:
+        store.export_parquet(out)
+    copy = tmp_path / "copy.duckdb"
+    result = presslens("store", "load", str(out), "--store", str(copy))
+    assert result.returncode == 0, result.stderr
+    assert f"{len(DOCUMENTS)} documents and every table imported" in result.stderr
+    original, loaded = duckdb.connect(str(corpus), read_only=True), duckdb.connect(str(copy), read_only=True)
+    for table in schema.TABLES:
+        if table == "meta":
+            continue
+        query = f"SELECT * FROM {table} ORDER BY ALL"
+        assert original.execute(query).fetchall() == loaded.execute(query).fetchall(), table
+    original.close()
+    loaded.close()
+    # The questions answer the same from the copy.
+    with Store(corpus, read_only=True) as a, Store(copy, read_only=True) as b:
+        assert a.counts() == b.counts()
+    # Into a store that holds documents already: refused, one line, nothing changed.
+    again = presslens("store", "load", str(out), "--store", str(copy))
+    assert again.returncode == 1 and "import an export into an empty store" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    (out / "labels.parquet").unlink()
+    broken = presslens("store", "load", str(out), "--store", str(tmp_path / "other.duckdb"))
+    assert broken.returncode == 1 and "no labels.parquet" in broken.stderr
 
 
 def test_schema_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -53,7 +53,8 @@ def failures_command(store_path: str, fmt: str, out: str | None) -> None:
 @store_option
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the files.")
 def export_command(store_path: str, out_dir: str) -> None:
-    """Every table as Parquet: OUT/<table>.parquet."""
+    """Every table as Parquet: OUT/<table>.parquet (`presslens store load OUT` loads it back
+    into an empty store)."""
     with open_reader(store_path) as store:
         written = store.export_parquet(out_dir)
     click.echo(f"presslens: {len(written)} tables written to {out_dir}", err=True)
@@ -65,14 +66,23 @@ def export_command(store_path: str, out_dir: str) -> None:
 @click.option("--aliases", type=click.Path(dir_okay=False), help="Actor alias file (YAML), see `presslens actors -h`.")
 def load_command(folder: str, store_path: str, aliases: str | None) -> None:
     """Load a Parquet dataset written by `presslens ingest --engine ray --out FOLDER` into a
-    store; documents stored already are skipped."""
+    store (documents stored already are skipped), or a `presslens store export` folder into
+    an empty store (every table, the same rows)."""
     # Imported here: the Ray engine's module loads pyarrow, which the other store commands do not need.
     from presslens.engines.ray_engine import load_dataset
 
     if not Path(folder).is_dir():
         raise PresslensError(f"{folder}: no such folder")
+    if (Path(folder) / "documents.parquet").is_file():
+        with Store(store_path) as store:
+            documents = store.import_parquet(folder)
+        click.echo(f"presslens: {documents} documents and every table imported into {store_path}", err=True)
+        return
     if not parts.is_dataset(folder):
-        raise PresslensError(f"{folder}: not a presslens Parquet dataset (no documents/ folder)")
+        raise PresslensError(
+            f"{folder}: neither a presslens Parquet dataset (no documents/ folder) nor a store export "
+            "(no documents.parquet)"
+        )
     alias_file = load_aliases(aliases) if aliases else None
     with Store(store_path) as store:
         stored, skipped = load_dataset(store, folder)

@@ -551,6 +551,41 @@ class Store:
             written.append(path)
         return written
 
+    @_faults_named
+    def import_parquet(self, folder: str | Path) -> int:
+        """Every table of a ``store export`` folder into this store, which must hold no
+        documents: the same rows back, in one transaction. The number of documents."""
+        source = Path(folder)
+        missing = [t for t in schema.TABLES if not (source / f"{t}.parquet").is_file()]
+        if missing:
+            raise StoreError(f"{source}: not a `presslens store export` folder (no {missing[0]}.parquet)")
+        path_of = {t: str(source / f"{t}.parquet").replace("'", "''") for t in schema.TABLES}
+        exported = self.con.execute(
+            f"SELECT value FROM read_parquet('{path_of['meta']}') WHERE key = 'schema_version'"
+        ).fetchone()
+        version = int(exported[0]) if exported else 0
+        if version != schema.schema_version():
+            raise StoreError(
+                f"{source}: exported at store schema version {version}, this presslens is at "
+                f"{schema.schema_version()}: import it with the presslens that exported it, migrate, export again"
+            )
+        count = self.con.execute("SELECT count(*) FROM documents").fetchone()
+        if count and count[0]:
+            raise StoreError(f"{self.path}: holds {count[0]} documents already; import an export into an empty store")
+        with self._transaction():
+            for table in schema.TABLES:
+                if table == "meta":
+                    continue  # this store's own: its version is the export's, its creation its own
+                self.con.execute(f"DELETE FROM {table}")
+                self.con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet('{path_of[table]}')")
+            aliases = self.con.execute(
+                f"SELECT value FROM read_parquet('{path_of['meta']}') WHERE key = 'aliases'"
+            ).fetchone()
+            if aliases:
+                self._set_meta("aliases", aliases[0])
+        total = self.con.execute("SELECT count(*) FROM documents").fetchone()
+        return int(total[0]) if total else 0
+
 
 def _first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
