@@ -77,6 +77,10 @@ def parse_text(nlp: Language, text: str) -> SpacyDoc:
 
 def _parse_batch(nlp: Language, texts: list[str], batch_size: int) -> Iterator[SpacyDoc]:
     parts = [text_parts(text) for text in texts]
+    # The parts of a long text one at a time: a batch of them would hold the whole text's
+    # parse states at once, which is what the parts are there to avoid.
+    if any(len(pieces) > 1 for pieces in parts):
+        batch_size = 1
     parsed = iter(nlp.pipe((part for text in parts for part in text), batch_size=batch_size))
     for text, pieces in zip(texts, parts, strict=True):
         docs = [next(parsed) for _ in pieces]

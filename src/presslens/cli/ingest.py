@@ -67,7 +67,7 @@ from presslens.store import Store
     "the encoder runs only for techniques).",
 )
 @model_options
-@click.option("--max-bytes", type=int, default=None, help="Refuse larger inputs (default 5 MB).")
+@click.option("--max-bytes", type=int, default=None, help="Refuse larger inputs (default 2 MB).")
 @click.option("--any-language", is_flag=True, help="Analyse text that is not English (with a warning).")
 @click.option("--no-clean", is_flag=True, help="Keep site debris lines.")
 @click.option("--aliases", type=click.Path(dir_okay=False), help="Actor alias file (YAML), see `presslens actors -h`.")

@@ -10,4 +10,6 @@ filters, the bearer token), ``models`` (the answers' shapes, for the OpenAPI sch
 
 from __future__ import annotations
 
-DEFAULT_MAX_BYTES = 2_000_000  # largest request body, in bytes
+from presslens.ingest.raw import DEFAULT_MAX_BYTES  # largest request body: the one input limit
+
+__all__ = ["DEFAULT_MAX_BYTES"]
