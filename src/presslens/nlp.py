@@ -37,9 +37,11 @@ def line_breaks_end_sentences(doc: Doc) -> Doc:
     return doc
 
 
-def text_parts(text: str, size: int = PART_CHARS) -> list[str]:
-    """``text`` cut into consecutive parts of at most ``size`` characters that join back into
-    it exactly, each ending at a paragraph break, else a line break, a sentence end, a space."""
+def text_parts(text: str, size: int | None = None) -> list[str]:
+    """``text`` cut into consecutive parts of at most ``size`` characters (PART_CHARS) that
+    join back into it exactly, each ending at a paragraph break, else a line break, a
+    sentence end, a space."""
+    size = size or PART_CHARS
     parts: list[str] = []
     start = 0
     while len(text) - start > size:

@@ -20,7 +20,7 @@ from presslens.encoder.encoding import Encoding
 from presslens.errors import ModelError
 from presslens.lexicon import get as get_lexicon
 from presslens.models.loader import ATTRIBUTION, load_model
-from presslens.text import overlaps, quote_regions
+from presslens.text import IntervalIndex, overlaps, quote_regions
 
 if TYPE_CHECKING:
     import pycrfsuite
@@ -373,12 +373,13 @@ def missed_speech_verbs(doc: Doc, found: list[FoundAttribution]) -> list[FoundAt
     subject is the source, the complement clause (or the rest of the sentence around a
     parenthetical "X said") the content. Verbs inside another attribution's content are left
     to ``nested_attributions``."""
-    taken = [span for f in found for span in (*f.cue, *f.content)]
+    taken = IntervalIndex(span for f in found for span in (*f.cue, *f.content))
+    taken_here: list[tuple[int, int]] = []  # by the attributions added below
     added: list[FoundAttribution] = []
     for verb in doc:
         if verb.pos_ != "VERB" or verb.lemma_.lower() not in EN.CORE_SPEECH_VERBS:
             continue
-        if any(s <= verb.idx < e for s, e in taken):
+        if taken.contains(verb.idx, verb.idx + 1) or any(s <= verb.idx < e for s, e in taken_here):
             continue
         subject = _subject(verb)
         if subject is None:
@@ -402,5 +403,5 @@ def missed_speech_verbs(doc: Doc, found: list[FoundAttribution]) -> list[FoundAt
         auxiliaries = [c for c in verb.children if c.dep_ in ("aux", "neg") and c.i < verb.i]
         cue = _char_range(auxiliaries[0] if auxiliaries else verb, verb)
         added.append(FoundAttribution((_phrase(subject),), (cue,), contents, 0.5))
-        taken.extend([cue, *contents])
+        taken_here.extend([cue, *contents])
     return added

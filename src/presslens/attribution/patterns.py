@@ -39,10 +39,19 @@ _SPEAKER_ENTITIES = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 _MIN_CONTENT_WORDS = 3
 
 
-def _entity_at(doc: Doc, start: int, end: int, kinds: frozenset[str]) -> bool:
+Entities = list[tuple[int, int, str]]
+
+
+def _entities(doc: Doc) -> Entities:
+    """The entities of ``doc`` as (start, end, label), made once per search: spaCy builds
+    them anew at each ``.ents``."""
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+def _entity_at(entities: Entities, start: int, end: int, kinds: frozenset[str]) -> bool:
     """Whether a named entity of ``kinds`` overlaps ``[start, end)`` (spaCy may take in a
     dash or a quote mark before a name)."""
-    return any(ent.start_char < end and start < ent.end_char and ent.label_ in kinds for ent in doc.ents)
+    return any(s < end and start < e and label in kinds for s, e, label in entities)
 
 
 def _covered(position: int, spans: list[Interval]) -> bool:
@@ -52,6 +61,7 @@ def _covered(position: int, spans: list[Interval]) -> bool:
 def labelled_lines(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
     """Lines that open with a speaker label and a colon: transcripts and headlines."""
     text = doc.text
+    entities = _entities(doc)
     cues = [c for f in found for c in f.cue]
     added: list[FoundAttribution] = []
     offset = 0
@@ -67,7 +77,7 @@ def labelled_lines(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribu
         label_start = start_of_line + match.start("label")
         label_end = start_of_line + match.end("label")
         shouting = sum(c.isalpha() for c in label) >= 2 and label.upper() == label
-        if not shouting and not _entity_at(doc, label_start, label_end, _SPEAKER_ENTITIES):
+        if not shouting and not _entity_at(entities, label_start, label_end, _SPEAKER_ENTITIES):
             continue
         colon = label_end
         if _covered(colon, cues):
@@ -92,6 +102,7 @@ def labelled_lines(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribu
 def signed_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribution]:
     """Quotes followed by a dash and a name: "“…” ― Sonya Herridge"."""
     text = doc.text
+    entities = _entities(doc)
     regions = quote_regions(text)
     claimed = [c for f in found for c in (*f.content, *f.cue)]
     added: list[FoundAttribution] = []
@@ -103,7 +114,7 @@ def signed_quotes(doc: Doc, found: list[FoundAttribution]) -> list[FoundAttribut
         if overlaps(*region, claimed):
             continue
         name_start, name_end = match.span("name")
-        if not _entity_at(doc, name_start, name_end, frozenset({"PERSON", "ORG"})):
+        if not _entity_at(entities, name_start, name_end, frozenset({"PERSON", "ORG"})):
             continue
         dash = match.start("dash")
         added.append(FoundAttribution(((name_start, name_end),), ((dash, dash + 1),), (region,), 0.6))

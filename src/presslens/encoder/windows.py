@@ -7,7 +7,8 @@ readers of the states average or choose among the windows that hold a piece.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,7 @@ class EncodedArticle:
     ids: np.ndarray  # (n,) int64, no special tokens
     starts: np.ndarray  # (n,) character offsets into the article text
     ends: np.ndarray
+    ordered: bool | None = field(default=None, repr=False, compare=False)  # starts and ends rising: found once
 
     def windows(self) -> list[tuple[int, int]]:
         """[first, last) piece ranges of the overlapping windows."""
@@ -64,7 +66,18 @@ class EncodedArticle:
 
     def pieces_in(self, start: int, end: int) -> np.ndarray:
         """Indices of the pieces that overlap characters [start, end)."""
+        if self._in_order():
+            # Only the pieces between these two can overlap: the test below on them alone.
+            first = int(np.searchsorted(self.ends, start, side="right"))
+            last = int(np.searchsorted(self.starts, end, side="left"))
+            window = slice(first, max(first, last))
+            return first + np.nonzero((self.starts[window] < end) & (self.ends[window] > start))[0]
         return np.nonzero((self.starts < end) & (self.ends > start))[0]
+
+    def _in_order(self) -> bool:
+        if self.ordered is None:
+            self.ordered = bool(np.all(np.diff(self.starts) >= 0) and np.all(np.diff(self.ends) >= 0))
+        return self.ordered
 
 
 def encode(tokenizer: Tokenizer, text: str) -> EncodedArticle:
@@ -102,4 +115,9 @@ def best_window(ranges: list[tuple[int, int]], first: int, last: int) -> int:
         inside = max(0, min(b, last + 1) - max(a, first))
         return inside, min(first - a, b - 1 - last)
 
-    return max(range(len(ranges)), key=lambda i: fit(ranges[i]))
+    # Only windows that hold a piece of the span can win (windows are in text order, their
+    # starts and ends rising): a scan of all of them per span is quadratic in a long text.
+    starts = [a for a, _ in ranges]
+    ends = [b for _, b in ranges]
+    holding = range(bisect.bisect_right(ends, first), bisect.bisect_right(starts, last))
+    return max(holding or range(len(ranges)), key=lambda i: fit(ranges[i]))
