@@ -23,6 +23,7 @@ from presslens.store.store import Store, StoreDamagedError, StoreError
 log = logging.getLogger("presslens.service")
 
 NO_STORE = "this server has no corpus store (start it with `presslens serve --store FILE`)"
+AUTH_SCHEME = "Bearer"  # RFC 6750; compared in any case, as HTTP's auth schemes are
 TOKEN_NEEDED = "this server needs 'Authorization: Bearer <token>' for POST requests"
 
 
@@ -98,5 +99,7 @@ def require_token(
         return
     given = request.headers.get("authorization", "") if credentials else ""
     scheme, _, value = given.strip().partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip(" ").encode(), settings.token.encode()):
+    if scheme.lower() != AUTH_SCHEME.lower() or not hmac.compare_digest(
+        value.strip(" ").encode(), settings.token.encode()
+    ):
         raise ApiError(401, TOKEN_NEEDED)
