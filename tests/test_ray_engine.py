@@ -308,7 +308,9 @@ def test_ray_options_need_the_ray_engine_and_a_file_input(tmp_path: Path) -> Non
         assert result.returncode == 1 and result.stderr.strip() == f"presslens: error: {message}", result.stderr
     not_a_dataset = presslens("store", "load", str(EXAMPLES), "--store", str(tmp_path / "s.duckdb"))
     assert not_a_dataset.returncode == 1
-    assert not_a_dataset.stderr.strip().endswith("not a presslens Parquet dataset (no documents/ folder)")
+    assert not_a_dataset.stderr.strip().endswith(
+        "neither a presslens Parquet dataset (no documents/ folder) nor a store export (no documents.parquet)"
+    )
 
 
 def test_a_missing_ray_says_how_to_install_it(tmp_path: Path) -> None:
