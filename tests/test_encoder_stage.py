@@ -3,14 +3,17 @@ reads it, batched across documents without changing a score of the shipped model
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
+import numpy as np
 import pytest
 import spacy
 import torch
 
 from presslens.document import Document
+from presslens.encoder import encoding as encoding_module
 from presslens.encoder.analysis import Analysis
 from presslens.encoder.encoding import Encoding
 from presslens.encoder.stage import EncoderStage, load_encoder
@@ -201,3 +204,26 @@ def test_the_technique_stage_refuses_states_of_another_encoder() -> None:
     refused = r"reads the states of 'technique model .*', but the encoder stage ran 'another encoder'"
     with pytest.raises(ModelError, match=refused):
         TechniqueStage()(analysis)
+
+
+def test_states_taken_a_stretch_at_a_time_are_those_of_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long text's states are computed a chunk of spans at a time over the pieces that
+    chunk reaches (memory): the same states as over every piece at once."""
+    text = "\n\n".join(_texts())
+    encoding = _encoder().encode([text])[0]
+    pieces = encoding.piece_states()
+    count = len(pieces)
+    assert len(encoding.windows) > 1  # overlapping windows: pieces read twice are averaged
+    for first, last in ((0, count), (3, 40), (count - 7, count), (count // 2, count // 2)):
+        assert np.allclose(encoding.piece_states(first, last), pieces[first:last], atol=1e-6)
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    starts, ends = np.array([s for s, _ in words]), np.array([e for _, e in words])
+    whole = encoding.span_states(starts, ends)
+    monkeypatch.setattr(encoding_module, "SPAN_CHUNK", 5)
+    assert np.allclose(encoding.span_states(starts, ends), whole, atol=1e-5)
+    # Each word's state is the mean of the pieces it overlaps.
+    first_piece = int(np.searchsorted(encoding.pieces.ends, starts[10], side="right"))
+    last_piece = int(np.searchsorted(encoding.pieces.starts, ends[10], side="left"))
+    assert np.allclose(whole[10], pieces[first_piece:last_piece].mean(axis=0), atol=1e-5)
+    # A stretch of spaces has no piece: zeros.
+    assert not encoding.span_states(np.array([text.index("\n\n")]), np.array([text.index("\n\n") + 2])).any()

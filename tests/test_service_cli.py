@@ -18,14 +18,15 @@ httpx = pytest.importorskip("httpx")
 from click.testing import CliRunner  # noqa: E402
 
 from presslens.cli import main  # noqa: E402
-from presslens.cli.serve import allowed_hosts, is_loopback  # noqa: E402
+from presslens.cli.serve import allowed_hosts  # noqa: E402
+from presslens.service.security import is_loopback_host  # noqa: E402
 
 from .conftest import LOCAL  # noqa: E402
 
 
 def test_loopback_hosts() -> None:
-    assert all(is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "127.0.0.5"))
-    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "192.168.1.4", "example.org"))
+    assert all(is_loopback_host(h) for h in ("127.0.0.1", "localhost", "::1", "127.0.0.5"))
+    assert not any(is_loopback_host(h) for h in ("0.0.0.0", "::", "192.168.1.4", "example.org"))
 
 
 def test_allowed_hosts_are_loopback_the_address_and_the_names_given() -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from presslens.text import (
+    IntervalIndex,
     covered_non_space_chars,
     in_regions,
     initials,
@@ -16,6 +19,32 @@ from presslens.text import (
     rounded_share,
     words,
 )
+
+INTERVALS = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 30)).map(lambda p: (p[0], p[0] + p[1])), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(INTERVALS, st.integers(0, 70), st.integers(0, 20))
+def test_an_interval_index_answers_as_a_scan_of_every_interval(
+    intervals: list[tuple[int, int]], start: int, length: int
+) -> None:
+    end = start + length
+    index = IntervalIndex(intervals)
+    overlapping = [n for n, (s, e) in enumerate(intervals) if s < end and start < e]
+    containing = [n for n, (s, e) in enumerate(intervals) if s <= start and end <= e]
+    assert index.overlapping(start, end) == overlapping
+    assert index.containing(start, end) == containing
+    assert index.overlaps(start, end) == bool(overlapping)
+    assert index.contains(start, end) == bool(containing)
+    assert len(index) == len(intervals)
+
+
+def test_an_interval_index_names_intervals_by_their_place_in_the_order_given() -> None:
+    index = IntervalIndex([(10, 20), (0, 5), (12, 14), (0, 30)])
+    assert index.overlapping(13, 15) == [0, 2, 3]
+    assert index.containing(12, 14) == [0, 2, 3]
+    assert index.containing(4, 6) == [3]
+    assert index.overlapping(5, 10) == [3]
 
 
 def test_merge_intervals_joins_what_shares_a_character() -> None:

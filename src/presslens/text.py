@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 Interval = tuple[int, int]
 
@@ -49,17 +49,23 @@ def overlaps(start: int, end: int, intervals: Iterable[Interval]) -> bool:
 
 
 class IntervalIndex:
-    """Intervals fixed once, asked many times whether they overlap or contain an interval, in
-    O(log n) a question: the stages ask this of every token or mention of a text, and a
-    linear scan each time makes them quadratic in a long text's length."""
+    """Intervals fixed once, asked many times which of them overlap or contain an interval, in
+    O(log n) a question plus the intervals it walks past: the stages ask this of every token or
+    mention of a text, and a linear scan each time makes them quadratic in a long text's length.
+
+    An interval is known by its position in the order given (``overlapping`` and ``containing``
+    answer those positions, ascending)."""
 
     def __init__(self, intervals: Iterable[Interval]) -> None:
-        ordered = sorted(intervals)
-        self._starts = [start for start, _ in ordered]
-        # The largest end among the intervals up to each position (by start).
+        ordered = sorted((start, end, number) for number, (start, end) in enumerate(intervals))
+        self._starts = [start for start, _, _ in ordered]
+        self._ends = [end for _, end, _ in ordered]
+        self._numbers = [number for _, _, number in ordered]
+        # The largest end among the intervals up to each position (by start): a walk back from
+        # the last interval that begins early enough stops where no earlier one reaches far enough.
         self._reach: list[int] = []
         reach = -1
-        for _, end in ordered:
+        for end in self._ends:
             reach = max(reach, end)
             self._reach.append(reach)
 
@@ -76,6 +82,24 @@ class IntervalIndex:
         """Whether one interval holds all of ``[start, end)``."""
         count = bisect.bisect_right(self._starts, start)
         return count > 0 and self._reach[count - 1] >= end
+
+    def overlapping(self, start: int, end: int) -> list[int]:
+        """The intervals that share a character with ``[start, end)``."""
+        return self._walk_back(bisect.bisect_left(self._starts, end), lambda e: e > start)
+
+    def containing(self, start: int, end: int) -> list[int]:
+        """The intervals that hold all of ``[start, end)``."""
+        return self._walk_back(bisect.bisect_right(self._starts, start), lambda e: e >= end)
+
+    def _walk_back(self, count: int, far_enough: Callable[[int], bool]) -> list[int]:
+        """Of the first ``count`` intervals by start, those whose end is ``far_enough``."""
+        found = []
+        position = count - 1
+        while position >= 0 and far_enough(self._reach[position]):
+            if far_enough(self._ends[position]):
+                found.append(self._numbers[position])
+            position -= 1
+        return sorted(found)
 
 
 # --- the share of a text that spans cover ---------------------------------------------------

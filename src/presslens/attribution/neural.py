@@ -156,15 +156,17 @@ def paragraph_inputs(
     lexicon: CueLexicon,
     hashing: Hashing,
     tags: Sequence[str] | None = None,
+    first_token: int = 0,
 ) -> Paragraph:
-    """``token_states``: the states of every token of the paragraph's document (doc order)."""
+    """``token_states``: the states of the tokens of the paragraph's document from token
+    ``first_token`` on (doc order), the paragraph's among them."""
     ids, weights, offsets = feature_ids(sequence_features(paragraph, lexicon), hashing.buckets, hashing.neighbours)
     gold = np.array([TAG_INDEX[t] for t in tags], dtype=np.int64) if tags is not None else None
-    states = token_states[paragraph.start : paragraph.end].astype(np.float16)
+    states = token_states[paragraph.start - first_token : paragraph.end - first_token].astype(np.float16)
     return Paragraph(states, ids, weights, offsets, gold)
 
 
-def token_states(parsed: Doc, encoding: Encoding) -> np.ndarray:
+def token_states(parsed: Doc | Span, encoding: Encoding) -> np.ndarray:
     """The encoder's state of every token of ``parsed`` (tokens × hidden size)."""
     starts = np.array([t.idx for t in parsed], dtype=np.int64)
     ends = starts + np.array([len(t.text) for t in parsed], dtype=np.int64)
@@ -408,9 +410,17 @@ class NeuralAttributionExtractor(AttributionExtractor):
         blocks = paragraphs(parsed)
         if not blocks:
             return []
-        states = token_states(parsed, self.encoding_of(parsed, encoding))
-        inputs = [paragraph_inputs(p, states, self.lexicon, self.network.shape.hashing()) for p in blocks]
-        tagged = [(labels, [float(m) for m in marginals]) for labels, marginals in self.network.tag(inputs)]
+        encoding = self.encoding_of(parsed, encoding)
+        hashing = self.network.shape.hashing()
+        tagged: list[tuple[list[str], list[float]]] = []
+        # A batch of paragraphs at a time, with the states of its tokens only: a long text's
+        # every token state at once would take gigabytes.
+        for first in range(0, len(blocks), TAG_BATCH):
+            batch = blocks[first : first + TAG_BATCH]
+            first_token = batch[0].start
+            states = token_states(parsed[first_token : batch[-1].end], encoding)
+            inputs = [paragraph_inputs(p, states, self.lexicon, hashing, first_token=first_token) for p in batch]
+            tagged.extend((labels, [float(m) for m in marginals]) for labels, marginals in self.network.tag(inputs))
         return self.complete(parsed, blocks, tagged)
 
 

@@ -29,7 +29,7 @@ from presslens.actors.roles import heads as phrase_heads
 from presslens.attribution.types import FoundAttribution
 from presslens.document import Actor, ActorKind, Attribution, AttributionKind, Document, Span, SpeakerVia
 from presslens.lexicon import get as get_lexicon
-from presslens.text import Interval, in_regions, overlaps, quote_regions
+from presslens.text import Interval, IntervalIndex, in_regions, overlaps, quote_regions
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -115,7 +115,7 @@ class _Context:
     # mention starts: every attribution asks these, and a scan each time is quadratic.
     entity_order: list[int] = field(init=False)
     entity_starts: list[int] = field(init=False)
-    longest_entity: int = field(init=False)
+    entity_index: IntervalIndex = field(init=False)
     actor_mention_starts: dict[str, list[int]] = field(init=False)
     actors_by_name: dict[str, list[str]] = field(init=False)  # lower-case name or alias → actor ids
     people_by_surname: dict[str, list[str]] = field(init=False)
@@ -141,7 +141,7 @@ class _Context:
         entities = self.document.entities
         self.entity_order = sorted(range(len(entities)), key=lambda i: (entities[i].start, -i))
         self.entity_starts = [entities[i].start for i in self.entity_order]
-        self.longest_entity = max((e.end - e.start for e in entities), default=0)
+        self.entity_index = IntervalIndex((e.start, e.end) for e in entities)
         self.actor_mention_starts = {}
         for mention in sorted(entities, key=lambda e: e.start):
             if mention.actor:
@@ -167,12 +167,7 @@ class _Context:
         """The entity mentions that share a character with any fragment, in document order."""
         found: set[int] = set()
         for start, end in fragments:
-            first = bisect.bisect_left(self.entity_starts, start - self.longest_entity)
-            last = bisect.bisect_left(self.entity_starts, end)
-            for index in self.entity_order[first:last]:
-                mention = self.document.entities[index]
-                if mention.start < end and start < mention.end:
-                    found.add(index)
+            found.update(self.entity_index.overlapping(start, end))
         return sorted(found)
 
     def entities_before(self, position: int) -> Iterator[int]:
@@ -553,15 +548,12 @@ def _link_parents(context: _Context, resolved: list[_Resolved]) -> None:
     for item in resolved:
         for token in context.tokens(item.cue):
             cue_owner.setdefault(token.i, item)
-    # Content fragments by start, to find those that hold a cue without a scan of them all.
-    contents = sorted((start, end, number) for number, r in enumerate(resolved) for start, end in r.content)
-    content_starts = [start for start, _, _ in contents]
-    longest = max((end - start for start, end, _ in contents), default=0)
+    # Content fragments indexed, to find those that hold a cue without a scan of them all.
+    fragments = [(fragment, number) for number, r in enumerate(resolved) for fragment in r.content]
+    contents = IntervalIndex(fragment for fragment, _ in fragments)
 
     def holding(fragment: Interval) -> set[int]:
-        first = bisect.bisect_left(content_starts, fragment[0] - longest)
-        last = bisect.bisect_right(content_starts, fragment[0])
-        return {number for start, end, number in contents[first:last] if start <= fragment[0] and fragment[1] <= end}
+        return {fragments[n][1] for n in contents.containing(*fragment)}
 
     for child in resolved:
         if not child.cue:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from presslens import lexicon
 from presslens.document import Attribution, Claim, Document, EntityMention, Span, Token
+from presslens.text import IntervalIndex
 
 MIN_WORDS, MAX_WORDS = 6, 80
 MIN_REPORTED_WORDS = 3
@@ -62,14 +63,14 @@ class _Intervals:
     counted once per interval."""
 
     def __init__(self, intervals: Iterable[tuple[int, int]]) -> None:
-        self.intervals = sorted(intervals)
-        self.starts = [s for s, _ in self.intervals]
-        self.longest = max((e - s for s, e in self.intervals), default=0)
+        self.intervals = list(intervals)
+        self.index = IntervalIndex(self.intervals)
 
     def overlap(self, start: int, end: int) -> int:
-        first = bisect.bisect_left(self.starts, start - self.longest)
-        last = bisect.bisect_left(self.starts, end)
-        return sum(max(0, min(end, e) - max(start, s)) for s, e in self.intervals[first:last])
+        return sum(
+            min(end, self.intervals[n][1]) - max(start, self.intervals[n][0])
+            for n in self.index.overlapping(start, end)
+        )
 
 
 def _signals(layers: _Layers, start: int, end: int, attributed: bool) -> list[str]:

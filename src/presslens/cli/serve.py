@@ -16,10 +16,6 @@ from presslens.service.settings import DEFAULT_MAX_QUEUE
 TOKEN_ENV = "PRESSLENS_TOKEN"
 
 
-def is_loopback(host: str) -> bool:
-    return is_loopback_host(host)
-
-
 def allowed_hosts(listen_on: str, named: tuple[str, ...]) -> tuple[str, ...]:
     """The Host names the server answers: loopback's, the address it listens on (unless it
     is every address: 0.0.0.0, ::), and the names given with --allow-host."""
@@ -95,7 +91,7 @@ def serve(
     from presslens.service.app import create_app
 
     token = token or os.environ.get(TOKEN_ENV) or None
-    if token is None and not is_loopback(host):
+    if token is None and not is_loopback_host(host):
         token = secrets.token_urlsafe(24)
         click.echo(
             f"presslens: listening beyond loopback; POST requests need 'Authorization: Bearer {token}'", err=True
