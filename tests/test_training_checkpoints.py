@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
 import presslens.techniques.train as train_module
-from presslens.techniques.ptc import Article, TechniqueSpan
-from presslens.techniques.train import CHECKPOINT, TrainConfig, encode_all, tokenizer_and_ids, train_encoder
+from presslens.techniques.features import SpanClassifier
+from presslens.techniques.model import EncoderTechniquePredictor
+from presslens.techniques.ptc import TECHNIQUES, Article, TechniqueSpan
+from presslens.techniques.train import (
+    CHECKPOINT,
+    TrainConfig,
+    encode_all,
+    finish_training,
+    span_contexts,
+    tokenizer_and_ids,
+    train_encoder,
+)
 
 TEXTS = [
     "The regime's smear campaigns are reckless and insulting to every voter in the country.",
@@ -18,6 +29,8 @@ TEXTS = [
     "A quiet report on water prices found no change over the last three years.",
     "Traitors and cowards, he shouted, will never take this country from us.",
 ]
+
+TWO = ("Loaded_Language", "Name_Calling,Labeling")
 
 
 def articles() -> list[Article]:
@@ -77,3 +90,34 @@ def test_a_checkpoint_of_other_settings_is_refused(tmp_path: Path) -> None:
         train_encoder(
             train, TrainConfig(epochs=1, batch_windows=2, threads=1, checkpoints=folder, seed=7), cls_id, sep_id
         )
+
+
+def test_a_trained_encoder_is_finished_into_a_model_that_loads(tmp_path: Path) -> None:
+    """``finish_training``, the end of every technique recipe (the shipped model's self-training
+    too): decoding chosen on dev, held-out scored, a folder with its card that loads and
+    predicts spans whose offsets hold."""
+    made = [
+        Article(
+            f"{copy}-{a.id}",
+            a.text,
+            tuple(replace(s, article_id=f"{copy}-{a.id}", technique=TWO[i % 2]) for s in a.spans),
+        )
+        for copy in range(3)
+        for i, a in enumerate(articles())
+    ]
+    train, dev, heldout = made[:9], made[9:12], made[12:]
+    tokenizer, cls_id, sep_id = tokenizer_and_ids()
+    config = TrainConfig(epochs=1, batch_windows=4, threads=1)
+    model = train_encoder(encode_all(tokenizer, train), config, cls_id, sep_id)
+    classifier = SpanClassifier(TECHNIQUES).fit(*span_contexts(train))
+    out = tmp_path / "model"
+    metrics = finish_training(model, classifier, (train, dev, heldout), out, config, 1, 0.0, {"recipe": "test"})
+    assert metrics["heldout_articles"] == len(heldout) and metrics["config"]["recipe"] == "test"
+    assert 0.0 <= metrics["heldout_si"]["f1"] <= 1.0
+    assert "Held-out scores" in (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    predictor = EncoderTechniquePredictor.load(out, runtime="torch")
+    text = TEXTS[0]
+    predicted = predictor.predict(text, threshold=0.0)  # every piece is "in a span": one at least
+    assert predicted
+    for found in predicted:
+        assert 0 <= found.start < found.end <= len(text) and text[found.start : found.end].strip()

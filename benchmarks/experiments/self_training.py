@@ -1,7 +1,7 @@
 """Issue 13: does self-training on unlabelled news help the technique model? (dev only)
 
     .venv/bin/python benchmarks/experiments/self_training.py [--data DIR] [--threads 2]
-        [--confidence 0.5] [--limit N] [--out FILE]
+        [--confidence 0.5] [--limit N] [--out FILE] [--students gold,gold+pseudo] [--adopt DIR]
 
 The ApplicaAI recipe (SemEval-2020 Task 11, first in TC): label articles the model has not
 seen with the model itself, keep the confident labels, and train on gold plus those. Here:
@@ -20,8 +20,12 @@ seen with the model itself, keep the confident labels, and train on gold plus th
    Same budget, so a gain is the pseudo-labels', not more training's.
 3. Teacher and students are scored on the PTC dev articles only (quick_dev_scores: SI F1 at
    the best of thresholds 0.3/0.4/0.5, TC accuracy on gold spans). The held-out articles are
-   not read: a recipe that wins on dev goes into `presslens train techniques`, whose run then
-   reports held-out once.
+   not read in choosing.
+4. ``--adopt DIR`` (after a run that trained gold+pseudo; the rule, fixed before any held-out
+   score was seen: adopt the student when it beats the teacher on dev in both SI and TC) makes
+   the student a complete technique model as ``presslens train techniques`` makes one
+   (``finish_training``: decoding chosen on dev, the linear classifier fitted on train + dev,
+   the held-out articles scored once, config.json and MODEL_CARD.md).
 
 Results: benchmarks/results/self-training-<date>.json. Checkpoints: runs/self-training/<student>
 (a stopped run started again goes on). Progress with timestamps on stderr.
@@ -50,7 +54,14 @@ from presslens.techniques.features import SpanClassifier, SpanContext
 from presslens.techniques.model import DEFAULT_MODEL_DIR
 from presslens.techniques.predictor import MODEL_FILE, Decoding, EncoderTechniqueNetwork
 from presslens.techniques.ptc import TECHNIQUES, Article, TechniqueSpan
-from presslens.techniques.train import TrainConfig, load_split, quick_dev_scores, tokenizer_and_ids, train_encoder
+from presslens.techniques.train import (
+    TrainConfig,
+    finish_training,
+    load_split,
+    quick_dev_scores,
+    tokenizer_and_ids,
+    train_encoder,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"
@@ -150,6 +161,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="a smoke run: this many unlabelled and PTC articles")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
+        "--adopt",
+        type=Path,
+        default=None,
+        help="write the gold+pseudo student as a complete technique model here (decoding chosen on dev, "
+        "held-out scored once, model card): what `presslens train techniques` does with the model it trains",
+    )
+    parser.add_argument(
         "--students",
         default="gold,gold+pseudo",
         help="which students to train (comma-separated); those already in the results file are kept, not retrained",
@@ -165,7 +183,8 @@ def main() -> None:
     out = args.out or RESULTS / (f"self-training-{today}" + (f"-limit{args.limit}" if args.limit else "") + ".json")
     runs = ROOT / "runs" / "self-training" / (f"limit{args.limit}" if args.limit else "full")
 
-    train, dev, _ = load_split(args.data / "ptc", args.limit)  # the held-out part is not used
+    # The held-out part is read only by --adopt, once, after the student is chosen on dev.
+    train, dev, heldout = load_split(args.data / "ptc", args.limit)
     log.info("PTC: %d train, %d dev articles", len(train), len(dev))
     teacher = EncoderTechniqueNetwork.load(DEFAULT_MODEL_DIR)
     teacher_state = {
@@ -252,6 +271,10 @@ def main() -> None:
         with starting_from(teacher_state):
             model = train_encoder(articles, config, cls_id, sep_id)
         seconds = time.time() - started
+        # The student's weights, in the shipped model's layout (float16), for adoption.
+        weights = runs / f"{name.replace('+', '-')}-{MODEL_FILE}"
+        torch.save({k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}, weights)
+        log.info("%s: weights in %s", name, weights)
         results[name] = {
             "dev": score_dev(model, classifier, dev),
             "train_articles": len(articles),
@@ -259,6 +282,25 @@ def main() -> None:
         }
         log.info("%s: dev %s (%.0f s)", name, results[name], seconds)
         write()
+    if args.adopt is not None:
+        weights = runs / f"gold-pseudo-{MODEL_FILE}"
+        student = TechniqueEncoder.from_folder(train_module.base_model_path(), len(TECHNIQUES), 1 + len(TECHNIQUES))
+        student.load_state_dict({k: v.float() for k, v in torch.load(weights, weights_only=True).items()})
+        recipe = {
+            "self_training": {
+                "teacher": report["teacher"],
+                "command": report["command"],
+                "unlabelled_articles": report["pseudo_labels"]["articles"],  # type: ignore[index]
+                "pseudo_spans": report["pseudo_labels"]["spans_kept"],  # type: ignore[index]
+                "confidence": args.confidence,
+                "continuation_lr": CONTINUATION_LR,
+                "student_dev": results["gold+pseudo"],
+            }
+        }
+        config = TrainConfig(epochs=1, encoder_lr=CONTINUATION_LR, threads=args.threads)
+        split = (train, dev, heldout)
+        metrics = finish_training(student, classifier, split, args.adopt, config, 1, time.time(), recipe)
+        log.info("adopted into %s: %s", args.adopt, {k: metrics[k] for k in ("heldout_si", "heldout_tc_micro_f1")})
     print(json.dumps(report, indent=2))
 
 

@@ -289,6 +289,13 @@ class _BestEpoch:
     state: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
+def span_contexts(articles: list[Article]) -> tuple[list[SpanContext], list[str]]:
+    """The gold spans of ``articles`` in their contexts, and their techniques: what the
+    linear span classifier is fitted on."""
+    pairs = [(SpanContext(a.text, s.start, s.end), s.technique) for a in articles for s in a.spans]
+    return [c for c, _ in pairs], [t for _, t in pairs]
+
+
 def run_training(data: Path, out: Path, config: TrainConfig) -> TrainingMetrics:
     """The whole recipe; returns the metrics written to the model card."""
     started = time.time()
@@ -299,11 +306,7 @@ def run_training(data: Path, out: Path, config: TrainConfig) -> TrainingMetrics:
     tokenizer, cls_id, sep_id = tokenizer_and_ids()
     encoded_train = encode_all(tokenizer, train)
 
-    def contexts(articles: list[Article]) -> tuple[list[SpanContext], list[str]]:
-        pairs = [(SpanContext(a.text, s.start, s.end), s.technique) for a in articles for s in a.spans]
-        return [c for c, _ in pairs], [t for _, t in pairs]
-
-    classifier = SpanClassifier(TECHNIQUES).fit(*contexts(train))
+    classifier = SpanClassifier(TECHNIQUES).fit(*span_contexts(train))
     log.info("span classifier fitted (%.0f s)", time.time() - started)
 
     best = _BestEpoch()
@@ -322,12 +325,32 @@ def run_training(data: Path, out: Path, config: TrainConfig) -> TrainingMetrics:
 
     model = train_encoder(encoded_train, config, cls_id, sep_id, on_epoch=on_epoch)
     model.load_state_dict(best.state)
+    return finish_training(model, classifier, (train, dev, heldout), out, config, best.epoch, started)
+
+
+def finish_training(
+    model: TechniqueEncoder,
+    classifier: SpanClassifier,
+    split: tuple[list[Article], list[Article], list[Article]],
+    out: Path,
+    config: TrainConfig,
+    best_epoch: int,
+    started: float,
+    extra: dict[str, object] | None = None,
+) -> TrainingMetrics:
+    """What every recipe does with the encoder it trained: the decoding chosen on dev, the
+    linear classifier fitted on train + dev, the held-out articles scored once, the model and
+    its card written to ``out``. ``classifier``: the linear classifier fitted on train;
+    ``extra``: more of the recipe, kept in config.json."""
+    train, dev, heldout = split
+    tokenizer, _, _ = tokenizer_and_ids()
+
     model.eval()
     tuner = EncoderTechniqueNetwork(model, tokenizer, classifier, list(TECHNIQUES), Decoding())
     decoding, dev_scores = tune_decoding(tuner, dev, {a.id: tuner.read(a.text) for a in dev})
     log.info("decoding chosen on dev: %s %s (%.0f s)", decoding, dev_scores, time.time() - started)
     # The linear classifier sees the dev spans too, now that its blend weight is chosen.
-    classifier = SpanClassifier(TECHNIQUES).fit(*contexts(train + dev))
+    classifier = SpanClassifier(TECHNIQUES).fit(*span_contexts(train + dev))
     predictor = EncoderTechniqueNetwork(model, tokenizer, classifier, list(TECHNIQUES), decoding)
     out.mkdir(parents=True, exist_ok=True)
     scores = evaluate(predictor, heldout)
@@ -337,12 +360,12 @@ def run_training(data: Path, out: Path, config: TrainConfig) -> TrainingMetrics:
         "heldout_tc_micro_f1": scores.tc.micro.f1,
         "heldout_flc": _score_dict(scores.flc.overall),
         "heldout_flc_per_technique": {k: _score_dict(v) for k, v in scores.flc.per_technique.items()},
-        "best_epoch": best.epoch,
+        "best_epoch": best_epoch,
         "dev": dev_scores,
         "train_articles": len(train),
         "dev_articles": len(dev),
         "train_minutes": round((time.time() - started) / 60, 1),
-        "config": config.__dict__,
+        "config": {**config.__dict__, **(extra or {})},
     }
     predictor.save(out, base_model_path(), {"metrics": metrics})
     write_model_card(out, metrics, predictor.decoding)
