@@ -68,7 +68,7 @@ held-out articles, used only for the figures below.
   position. A span listed k times in a TC template gets its k likeliest techniques.
 - Full task (FLC): the spans found, each named by the blend
   (a second technique when its probability is at least {decoding.second_label:.2f}).
-- Best epoch on dev: {metrics["best_epoch"]}; training took {metrics["train_minutes"]} minutes on this machine.
+{_history(metrics)}
 
 ## Held-out scores (official SemEval-2020 Task 11 definitions)
 - SI: P {si["precision"]:.3f}, R {si["recall"]:.3f}, F1 **{si["f1"]:.3f}**
@@ -96,6 +96,30 @@ without `--float32` the int8 weights that `presslens analyze` runs score about a
     if card.exists():  # a retrained model keeps the measured comparison of base encoders
         text = text.rstrip("\n") + "\n" + kept_sections(card.read_text(encoding="utf-8"))
     card.write_text(text, encoding="utf-8")
+
+
+def _history(metrics: TrainingMetrics) -> str:
+    """How the weights came to be: the epochs of ``presslens train techniques``, or the
+    self-training continuation of such a model (``benchmarks/experiments/self_training.py
+    --adopt``)."""
+    config = metrics["config"]
+    minutes = metrics["train_minutes"]
+    plain = f"- Best epoch on dev: {metrics['best_epoch']}; training took {minutes} minutes on this machine."
+    recipe = config.get("self_training")
+    if not isinstance(recipe, dict):
+        return plain
+    student = recipe.get("student_dev", {}).get("dev", {})
+    return (
+        f"- Self-training (the ApplicaAI recipe, SemEval-2020 Task 11): the teacher, `{recipe['teacher']}` as\n"
+        f"  `presslens train techniques` made it, labelled {recipe['unlabelled_articles']} unlabelled news articles\n"
+        f"  (PolNeAR train and the extraction benchmark's bodies); {recipe['pseudo_spans']} spans whose likeliest\n"
+        f"  technique had probability at least {recipe['confidence']} were kept. The student continued from\n"
+        f"  the teacher for one pass over the PTC train articles and as many windows again of those\n"
+        f"  pseudo-labelled ones, at learning rate {recipe['continuation_lr']}. Chosen on dev, by a rule fixed\n"
+        f"  before any held-out score was seen (adopt when it beats the teacher on dev in SI and TC):\n"
+        f"  dev SI {student.get('si_f1')}, TC accuracy {student.get('tc_accuracy')} (quick scores, float32).\n"
+        f"  Made with `{recipe['command']}`."
+    )
 
 
 # Sections of a card that training does not measure, so a retraining keeps them as they are.
