@@ -112,6 +112,21 @@ def test_feature_hashing_is_stable_and_weighted() -> None:
     assert list(ids) == list(again) and all(0 <= i < 1 << 18 for i in ids)
 
 
+def test_the_hashing_cache_stays_bounded_and_clearing_it_changes_no_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from presslens.attribution import neural
+
+    monkeypatch.setattr(neural, "_BUCKETS", {})
+    monkeypatch.setattr(neural, "_MOST_CACHED", 8)
+    # The bound is checked once a call (a paragraph's names are few): one name a call here.
+    rows = [{f"w=token{i}": 1.0} for i in range(30)]
+    first = [int(feature_ids([row], 1 << 18)[0][0]) for row in rows]
+    assert 0 < len(neural._BUCKETS[1 << 18]) <= 8
+    second = [int(feature_ids([row], 1 << 18)[0][0]) for row in reversed(rows)]
+    assert second == first[::-1] and len(set(first)) > 1
+
+
 @pytest.mark.skipif(not DATA.exists(), reason="PolNeAR is not in ../shared/data")
 def test_a_small_neural_tagger_trains_loads_and_finds_attributions(tmp_path: Path) -> None:
     from presslens.attribution.neural_train import NeuralTrainConfig, run_neural_training

@@ -89,8 +89,10 @@ def allowed_transitions() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 # Feature name -> bucket, per bucket count: most features recur, and hashing is most of the cost.
+# Bounded (cleared when full): in a long batch run the distinct names keep coming, and two
+# million of them held some 300 MB in every analysing process.
 _BUCKETS: dict[int, dict[str, int]] = {}
-_MOST_CACHED = 1 << 21
+_MOST_CACHED = 1 << 17
 
 
 # Paragraphs tagged at once (an article has some 20; a book-length text thousands).

@@ -84,6 +84,13 @@ Float32 weights, as measured at the end of training. Reproduce: `presslens eval 
 ../shared/data/ptc/train-labels-task2-technique-classification` (held-out split by default);
 without `--float32` the int8 weights that `presslens analyze` runs score about a point lower.
 
+## Files
+`encoder.pt` (the encoder and heads, float16), `encoder/` (its configuration and tokenizer),
+`span_classifier.json` and `span_classifier.npz` (the linear span classifier as numbers:
+TF-IDF vocabularies and idf weights, logistic-regression coefficients; read with numpy alone,
+the same probabilities as the fitted scikit-learn model, `tests/test_span_classifier.py`),
+`config.json` (decoding and the measured figures).
+
 ## Known weaknesses
 - Trained on 2017-2019 English news, mostly US politics; other outlets, topics and
   registers will score lower. Never a verdict on an article: a prompt for a closer read.

@@ -10,7 +10,6 @@ named by the blend of the span head and the linear span classifier.
 from __future__ import annotations
 
 import json
-import pickle
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,15 +22,15 @@ from presslens.encoder.bases import sha256_file
 from presslens.encoder.encoding import Encoder, Encoding
 from presslens.encoder.transformer import WindowEncoder
 from presslens.encoder.windows import EncodedArticle, best_window, load_tokenizer, special_token_id
+from presslens.errors import ModelError
 from presslens.techniques.encoder import TechniqueEncoder
-from presslens.techniques.features import SpanClassifier, SpanContext
+from presslens.techniques.features import CLASSIFIER_TERMS, FrozenSpanClassifier, SpanClassifier, SpanContext
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 MODEL_FILE = "encoder.pt"
 CONFIG_FILE = "config.json"
-CLASSIFIER_FILE = "span_classifier.pkl"
 
 
 @dataclass
@@ -66,7 +65,7 @@ class EncoderTechniqueNetwork:
         self,
         model: TechniqueEncoder,
         tokenizer: Tokenizer,
-        classifier: SpanClassifier,
+        classifier: SpanClassifier | FrozenSpanClassifier,
         techniques: list[str],
         decoding: Decoding,
         special_ids: tuple[int, int] | None = None,
@@ -114,8 +113,9 @@ class EncoderTechniqueNetwork:
                 # noise to a user of presslens, who can do nothing about it.
                 warnings.simplefilter("ignore")
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        with open(folder / CLASSIFIER_FILE, "rb") as file:
-            classifier = pickle.load(file)  # our own artefact, written by train
+        if not (folder / CLASSIFIER_TERMS).is_file():
+            raise ModelError(f"technique model {folder}: no span classifier ({CLASSIFIER_TERMS}); train it again")
+        classifier = FrozenSpanClassifier.load(folder)
         tokenizer = load_tokenizer(folder / "encoder")
         # Named by its weights, not its folder: the same model installed elsewhere (another
         # checkout, a worker node) makes the same states, which the attribution model checks.
@@ -134,8 +134,8 @@ class EncoderTechniqueNetwork:
         # Half precision halves the file; inference converts back to float32.
         state = {k: v.half() if v.is_floating_point() else v for k, v in self.model.state_dict().items()}
         torch.save(state, folder / MODEL_FILE)
-        with open(folder / CLASSIFIER_FILE, "wb") as file:
-            pickle.dump(self.classifier, file, protocol=pickle.HIGHEST_PROTOCOL)
+        frozen = self.classifier.frozen() if isinstance(self.classifier, SpanClassifier) else self.classifier
+        frozen.save(folder)
         config = {
             "techniques": self.techniques,
             "decoding": self.decoding.__dict__,
