@@ -127,6 +127,21 @@ def test_the_hashing_cache_stays_bounded_and_clearing_it_changes_no_id(
     assert second == first[::-1] and len(set(first)) > 1
 
 
+def test_a_saved_network_loads_back_in_float32_with_its_float16_weights(tmp_path: Path) -> None:
+    from presslens.attribution.neural import AttributionNetwork, NetworkShape, load_network, save_network
+
+    torch.manual_seed(0)
+    network = AttributionNetwork(NetworkShape(state_size=8, feature_buckets=64, feature_size=4, projection=8, hidden=4))
+    save_network(network, tmp_path, {"note": "test"})
+    loaded, config = load_network(tmp_path)
+    assert config["note"] == "test" and config["shape"]["feature_buckets"] == 64
+    saved = network.state_dict()
+    for name, value in loaded.state_dict().items():
+        if value.is_floating_point():
+            assert value.dtype == torch.float32
+            assert torch.equal(value, saved[name].half().float()), name
+
+
 @pytest.mark.skipif(not DATA.exists(), reason="PolNeAR is not in ../shared/data")
 def test_a_small_neural_tagger_trains_loads_and_finds_attributions(tmp_path: Path) -> None:
     from presslens.attribution.neural_train import NeuralTrainConfig, run_neural_training

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from presslens.claims.evaluation import (
@@ -212,6 +213,43 @@ def test_a_paraphrase_is_matched_and_an_unrelated_claim_is_not(index: FactCheckI
     index.save(tmp_path / "index")
     again = FactCheckIndex.load(tmp_path / "index", index.encoder)
     assert again.search("Calvetta port sold to foreigners", k=1)[0].fact_check.id == "p1"
+
+
+def test_the_vector_index_builds_the_same_each_time() -> None:
+    from presslens.claims.retrieval import _vector_index
+
+    rng = np.random.default_rng(0)
+    # Large enough that the graph matters: built in parallel, every query's top 100 differed.
+    vectors = rng.standard_normal((6000, 128)).astype(np.float32)
+    queries = vectors[:20] + rng.standard_normal((20, 128)).astype(np.float32)
+    first, second = _vector_index(vectors), _vector_index(vectors)
+    for query in queries:
+        assert list(first.search(query, 100).keys) == list(second.search(query, 100).keys)
+
+
+def test_a_word_for_word_repeat_ranks_just_below_its_original() -> None:
+    from presslens.claims.retrieval import below_originals, claim_key, first_of_same_claim
+
+    assert claim_key("The study found 'e-cigs' hold 10x more.") == claim_key('the study found ""E-cigs"" hold 10x more')
+    checks = [
+        FactCheck("a", "A photograph shows a giant fossil.", "Is this fossil real?", "True"),
+        FactCheck("b", "Taxes doubled.", "", "False"),
+        FactCheck("c", "A photograph shows a GIANT fossil!", "Is this fossil for real?", "True"),
+    ]
+    originals = first_of_same_claim(checks)
+    assert list(originals) == [0, 1, 0]
+    # The repeat scored highest; the original is a candidate: the repeat goes just below it.
+    rows, scores = np.array([2, 1, 0]), np.array([3.0, 2.0, 1.0])
+    moved = below_originals(rows, scores, originals)
+    assert [int(rows[i]) for i in np.argsort(-moved, kind="stable")] == [1, 0, 2]
+    assert moved[2] == 1.0 and moved[0] < 1.0 and list(scores) == [3.0, 2.0, 1.0]
+    # Without its original among the candidates, a repeat keeps its score.
+    assert list(below_originals(np.array([2, 1]), np.array([3.0, 2.0]), originals)) == [3.0, 2.0]
+    # In an index: a query matching both returns the original first.
+    matcher = load_matcher()
+    index = FactCheckIndex.build([checks[2], *WRITTEN, checks[0]], matcher.encoder, matcher.reranker)
+    found = [m.fact_check.id for m in index.search("Is this fossil real? A photograph of a giant fossil.", k=2)]
+    assert found == ["c", "a"]
 
 
 def test_claims_cli_index_match_predict_and_eval(tmp_path: Path) -> None:
