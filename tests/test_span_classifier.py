@@ -47,6 +47,22 @@ def test_the_frozen_classifier_gives_the_fitted_ones_probabilities(
     assert loaded.predict_proba([]).shape == (0, len(TECHNIQUES))
 
 
+def test_a_two_class_classifier_freezes_too(tmp_path: Path) -> None:
+    """scikit-learn keeps one row of coefficients for two classes (the second's logistic)."""
+    need(DATA / "ptc")
+    train, dev, _ = load_split(DATA / "ptc")
+    two = ("Loaded_Language", "Name_Calling,Labeling")
+    pairs = [(SpanContext(a.text, s.start, s.end), s.technique) for a in train[:40] for s in a.spans]
+    pairs = [(c, t) for c, t in pairs if t in two]
+    fitted = SpanClassifier(TECHNIQUES).fit([c for c, _ in pairs], [t for _, t in pairs])
+    assert fitted.model.coef_.shape[0] == 1
+    contexts = [SpanContext(a.text, s.start, s.end) for a in dev[:5] for s in a.spans]
+    fitted.frozen().save(tmp_path)
+    frozen = FrozenSpanClassifier.load(tmp_path).predict_proba(contexts)
+    assert np.allclose(frozen, fitted.predict_proba(contexts), atol=1e-12)
+    assert np.count_nonzero(frozen.sum(axis=0)) == 2
+
+
 def test_frozen_terms_are_the_vectorizers_terms(fitted_and_contexts: tuple[SpanClassifier, list[SpanContext]]) -> None:
     fitted, contexts = fitted_and_contexts
     frozen = fitted.frozen()

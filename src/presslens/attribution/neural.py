@@ -365,7 +365,6 @@ def load_network(folder: Path) -> tuple[AttributionNetwork, dict[str, Any]]:
     # copy of the whole state beside the network, which was some 100 MB of peak at load.
     state = torch.load(folder / NETWORK_FILE, map_location="cpu", weights_only=True, mmap=True)
     network.load_state_dict(state)
-    del state
     network.eval()
     return network, config
 
